@@ -1,0 +1,9 @@
+/* commands.h - entry points of the subcommands (src/cli/cmd_*.c). */
+#ifndef DK_CLI_COMMANDS_H
+#define DK_CLI_COMMANDS_H
+
+#include "cli/cli.h"
+
+int cmd_version(dk_cli *cli, int argc, char **argv);
+
+#endif
