@@ -1,0 +1,32 @@
+/* stub.c - the resolver object and the stub resolver used by unit tests. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dns.h"
+#include "dns/internal.h"
+#include "util/mem.h"
+
+dk_resolver *dk_resolver_new_stub(const dk_dns_ops *ops, void *ud, dk_err *e)
+{
+    dk_resolver *r = dk_calloc(1, sizeof *r, e);
+
+    if (r == NULL)
+        return NULL;
+    r->ops = *ops;
+    r->ud = ud;
+    return r;
+}
+
+void dk_dns_txt_answer_free(dk_dns_txt_answer *a)
+{
+    if (a == NULL)
+        return;
+    for (size_t i = 0; i < a->nrr; i++) {
+        if (a->rr[i].data != NULL)
+            dk_wipe(a->rr[i].data, 0);
+        free(a->rr[i].data);
+    }
+    free(a->rr);
+    a->rr = NULL;
+    a->nrr = 0;
+}
