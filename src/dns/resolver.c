@@ -1,6 +1,6 @@
 /* resolver.c - dispatch; the real ldns resolver is not written yet. */
 #include "dns/dns.h"
-#include "dns/internal.h"
+#include "internal.h"
 
 #include <stdlib.h>
 

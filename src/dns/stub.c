@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "dns/dns.h"
-#include "dns/internal.h"
+#include "internal.h"
 #include "util/mem.h"
 
 dk_resolver *dk_resolver_new_stub(const dk_dns_ops *ops, void *ud, dk_err *e)
@@ -22,8 +22,6 @@ void dk_dns_txt_answer_free(dk_dns_txt_answer *a)
     if (a == NULL)
         return;
     for (size_t i = 0; i < a->nrr; i++) {
-        if (a->rr[i].data != NULL)
-            dk_wipe(a->rr[i].data, 0);
         free(a->rr[i].data);
     }
     free(a->rr);
