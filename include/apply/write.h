@@ -27,22 +27,22 @@
 #define DK_NO_GROUP ((gid_t)-1)
 
 typedef struct dk_write_opts {
-    mode_t mode;        /* permission bits of the new file */
-    uid_t uid;          /* DK_NO_OWNER: leave as created */
-    gid_t gid;          /* DK_NO_GROUP: leave as created */
-    bool backup;        /* keep NAME.dkimctl-YYYYMMDDTHHMMSS[-N] of the old file */
-    bool create_dirs;   /* create missing parent directories with dir_mode */
+    mode_t mode;      /* permission bits of the new file */
+    uid_t uid;        /* DK_NO_OWNER: leave as created */
+    gid_t gid;        /* DK_NO_GROUP: leave as created */
+    bool backup;      /* keep NAME.dkimctl-YYYYMMDDTHHMMSS[-N] of the old file */
+    bool create_dirs; /* create missing parent directories with dir_mode */
     mode_t dir_mode;
-    bool exclusive;     /* fail with DK_EEXIST if the target exists */
+    bool exclusive; /* fail with DK_EEXIST if the target exists */
 } dk_write_opts;
 
 /* Default options: mode 0644, no owner change, backup on, no dir creation. */
 dk_write_opts dk_write_defaults(void);
 
 typedef struct dk_write_result {
-    bool changed;                    /* false: content, owner and mode already equal */
-    bool created;                    /* the target did not exist before */
-    char backup[DK_PATH_MAX];        /* system path of the backup, or "" */
+    bool changed;             /* false: content, owner and mode already equal */
+    bool created;             /* the target did not exist before */
+    char backup[DK_PATH_MAX]; /* system path of the backup, or "" */
 } dk_write_result;
 
 /* Replace system path `sys` under root r with data[0..len). res may be NULL. */

@@ -33,9 +33,9 @@ typedef struct dk_cli {
 
 typedef struct dk_command {
     const char *name;
-    const char *args;    /* synopsis of the command's own options */
-    const char *summary; /* one line */
-    const char *help;    /* full help text (options, one per line) */
+    const char *args;                               /* synopsis of the command's own options */
+    const char *summary;                            /* one line */
+    const char *help;                               /* full help text (options, one per line) */
     int (*run)(dk_cli *cli, int argc, char **argv); /* argv[0] is the command name */
 } dk_command;
 

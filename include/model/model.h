@@ -46,16 +46,16 @@ enum dk_tristate { DK_AUTO, DK_YES, DK_NO };
 typedef struct dk_selector {
     char name[DK_SELECTOR_MAX];
     enum dk_keyalg alg;
-    unsigned bits;             /* RSA modulus size; 0 for Ed25519 */
+    unsigned bits;              /* RSA modulus size; 0 for Ed25519 */
     char key_path[DK_PATH_MAX]; /* system path; default KEYS_DIR/DOMAIN/SELECTOR.private */
     enum dk_selstate state;
 } dk_selector;
 
 typedef struct dk_spf_policy {
     bool publish;
-    bool mx;            /* "mx" mechanism */
-    bool a;             /* "a" mechanism */
-    dk_strlist ip4;     /* addresses or CIDR blocks */
+    bool mx;        /* "mx" mechanism */
+    bool a;         /* "a" mechanism */
+    dk_strlist ip4; /* addresses or CIDR blocks */
     dk_strlist ip6;
     dk_strlist include; /* domains */
     enum dk_qualifier all;
@@ -66,8 +66,8 @@ typedef struct dk_dmarc_policy {
     enum dk_dmarc_p p;
     enum dk_dmarc_p sp; /* DK_DMARC_UNSET: not emitted */
     enum dk_dmarc_p np; /* DMARCbis; DK_DMARC_UNSET: not emitted */
-    unsigned pct;            /* 0..100 */
-    dk_strlist rua;          /* mailto: URIs */
+    unsigned pct;       /* 0..100 */
+    dk_strlist rua;     /* mailto: URIs */
     dk_strlist ruf;
     char adkim; /* 'r' or 's' */
     char aspf;  /* 'r' or 's' */
@@ -96,8 +96,8 @@ typedef struct dk_opendkim_conf {
 } dk_opendkim_conf;
 
 typedef struct dk_postfix_conf {
-    char config_dir[DK_PATH_MAX]; /* /etc/postfix */
-    enum dk_tristate chroot;      /* auto: read master.cf */
+    char config_dir[DK_PATH_MAX];   /* /etc/postfix */
+    enum dk_tristate chroot;        /* auto: read master.cf */
     char milter_default_action[16]; /* accept | tempfail | reject | quarantine */
 } dk_postfix_conf;
 
@@ -147,8 +147,8 @@ dk_selector *dk_domain_find_selector(const dk_domain *d, const char *name);
 int dk_strlist_add(dk_strlist *l, const char *s, dk_err *e);
 void dk_strlist_free(dk_strlist *l);
 
-const char *dk_keyalg_name(enum dk_keyalg a);       /* "rsa", "ed25519" */
-const char *dk_selstate_name(enum dk_selstate s);   /* "active", ... */
+const char *dk_keyalg_name(enum dk_keyalg a);     /* "rsa", "ed25519" */
+const char *dk_selstate_name(enum dk_selstate s); /* "active", ... */
 
 /* The schema, for help text and forms. */
 typedef struct dk_schema_info {

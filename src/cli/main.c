@@ -22,15 +22,16 @@ static void usage(FILE *out, const char *prog)
             prog, (int)strlen(prog), "");
     for (const dk_command *c = dk_commands; c->name != NULL; c++)
         fprintf(out, "  %-9s %s\n", c->name, c->summary);
-    fprintf(out, "\nGlobal options:\n"
-                 "  --root DIR          every system path is taken under DIR\n"
-                 "  --config FILE       model file (system path, default " DK_MODEL_PATH ")\n"
-                 "  --resolver H[@P]    DNS resolver to ask (default: the system's)\n"
-                 "  --templates DIR     templates directory (default " DK_DATADIR "/templates)\n"
-                 "  --no-color          no colours in the interface\n"
-                 "  -q, --quiet         only errors\n"
-                 "  --version, --help\n\n"
-                 "'%s COMMAND --help' describes a command.\n",
+    fprintf(out,
+            "\nGlobal options:\n"
+            "  --root DIR          every system path is taken under DIR\n"
+            "  --config FILE       model file (system path, default " DK_MODEL_PATH ")\n"
+            "  --resolver H[@P]    DNS resolver to ask (default: the system's)\n"
+            "  --templates DIR     templates directory (default " DK_DATADIR "/templates)\n"
+            "  --no-color          no colours in the interface\n"
+            "  -q, --quiet         only errors\n"
+            "  --version, --help\n\n"
+            "'%s COMMAND --help' describes a command.\n",
             prog);
 }
 

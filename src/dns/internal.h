@@ -7,7 +7,7 @@
 struct dk_resolver {
     dk_dns_ops ops; /* stub: answers come from here */
     void *ud;
-    void *impl;     /* real resolver state (ldns), NULL for a stub */
+    void *impl; /* real resolver state (ldns), NULL for a stub */
 };
 
 #endif

@@ -164,9 +164,9 @@ static void test_strlcpy_wipe(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_cap),          cmocka_unit_test(test_buf_printf_and_nul),
-        cmocka_unit_test(test_err_format),       cmocka_unit_test(test_findings),
-        cmocka_unit_test(test_path_clean),       cmocka_unit_test(test_root_symlink_refused),
+        cmocka_unit_test(test_buf_cap),      cmocka_unit_test(test_buf_printf_and_nul),
+        cmocka_unit_test(test_err_format),   cmocka_unit_test(test_findings),
+        cmocka_unit_test(test_path_clean),   cmocka_unit_test(test_root_symlink_refused),
         cmocka_unit_test(test_strlcpy_wipe),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
