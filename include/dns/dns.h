@@ -12,7 +12,9 @@
  * Rcode mapping: NOERROR with records of the type asked = DK_DNS_OK,
  * NOERROR without = DK_DNS_NODATA, NXDOMAIN = DK_DNS_NXDOMAIN, SERVFAIL,
  * REFUSED and every other failure (malformed answer, TCP refused) =
- * DK_DNS_SERVFAIL, nothing in time = DK_DNS_TIMEOUT.  SERVFAIL and TIMEOUT
+ * DK_DNS_SERVFAIL, nothing in time = DK_DNS_TIMEOUT.  A referral (a
+ * server asked directly that is not authoritative for the name) is
+ * DK_DNS_SERVFAIL too, never NODATA.  SERVFAIL and TIMEOUT
  * are transient (temperror); NXDOMAIN and NODATA are answers.
  */
 #ifndef DK_DNS_DNS_H
@@ -91,8 +93,9 @@ typedef struct dk_dns_answer {
     char *name;    /* owner of the records after CNAMEs (lower case), NULL if none */
     dk_dns_rr *rr; /* records of `type` owned by `name` */
     size_t nrr;
-    uint32_t ttl;    /* how long the answer may be cached (min TTL, or SOA for negative) */
-    bool from_cache; /* served from the resolver's cache */
+    uint32_t ttl;       /* how long the answer may be cached (min TTL, or SOA for negative) */
+    bool from_cache;    /* served from the resolver's cache */
+    bool authoritative; /* the AA bit: the server asked is authoritative for the name */
     const char *why; /* static text for SERVFAIL/TIMEOUT ("truncated and TCP failed"...), or NULL */
 } dk_dns_answer;
 
@@ -150,6 +153,31 @@ int dk_dns_lookup(dk_resolver *r, const char *name, enum dk_dns_type type, dk_dn
 /* The reverse name for an address literal ("192.0.2.1" ->
  * "1.2.0.192.in-addr.arpa", IPv6 -> nibbles under ip6.arpa). */
 int dk_dns_ptr_name(const char *addr, char *out, size_t size, dk_err *e);
+
+/* ---- where to ask: a zone's authoritative servers ----------------------- */
+
+typedef struct dk_dns_server {
+    char host[256]; /* the NS host name (lower case, no trailing dot) */
+    char addr[46];  /* one of its addresses as text, "" when it has none */
+} dk_dns_server;
+
+typedef struct dk_dns_servers {
+    enum dk_dns_rcode rcode; /* DK_DNS_OK, or why no zone was found */
+    const char *why;         /* static text when rcode is not OK */
+    char zone[256];          /* the closest enclosing name with NS records */
+    dk_dns_server *v;        /* one entry per (host, address) */
+    size_t n;
+} dk_dns_servers;
+
+/*
+ * The zone holding `name` (NS lookups of name and each parent, concurrent;
+ * the longest one with NS records wins, a SERVFAIL or timeout on the way
+ * ends the search with that rcode) and its servers' A and AAAA addresses
+ * (concurrent).  Each address can then be asked directly with
+ * dk_resolver_new(addr, ...).  Returns -1 only for errors outside DNS.
+ */
+int dk_dns_zone_servers(dk_resolver *r, const char *name, dk_dns_servers *out, dk_err *e);
+void dk_dns_servers_free(dk_dns_servers *s);
 
 /* ---- many queries at once ------------------------------------------------ */
 

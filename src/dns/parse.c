@@ -251,6 +251,17 @@ static bool negative_ttl(const ldns_pkt *p, uint32_t *ttl)
     return false;
 }
 
+static bool has_ns(const ldns_pkt *p)
+{
+    const ldns_rr_list *auth = ldns_pkt_authority(p);
+
+    for (size_t i = 0; i < ldns_rr_list_rr_count(auth); i++) {
+        if (ldns_rr_get_type(ldns_rr_list_rr(auth, i)) == LDNS_RR_TYPE_NS)
+            return true;
+    }
+    return false;
+}
+
 int dk_dns_parse_response(const unsigned char *wire, size_t len, const char *name,
                           enum dk_dns_type type, dk_dns_answer *out, dk_err *e)
 {
@@ -295,6 +306,7 @@ int dk_dns_parse_response(const unsigned char *wire, size_t len, const char *nam
         goto out;
     }
     rc = ldns_pkt_get_rcode(p);
+    a.authoritative = ldns_pkt_aa(p);
     if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
         a.rcode = DK_DNS_SERVFAIL;
         a.why = rc == LDNS_RCODE_REFUSED ? "the server refused the query" : "server failure";
@@ -370,6 +382,12 @@ int dk_dns_parse_response(const unsigned char *wire, size_t len, const char *nam
             *out = a;
             memset(&a, 0, sizeof a);
             goto out;
+        }
+        if (rc == LDNS_RCODE_NOERROR && !soa && !ldns_pkt_aa(p) && has_ns(p)) {
+            /* a referral: this server does not hold the name */
+            a.rcode = DK_DNS_SERVFAIL;
+            a.why = "referral: the server is not authoritative for the name";
+            a.ttl = 0;
         }
     }
     ret = 0;

@@ -28,6 +28,9 @@ dns_zone example.test
 dns_rr 'example.test. 300 IN MX 10 mail.example.test.'
 dns_rr 'example.test. 300 IN NS ns1.example.test.'
 dns_rr 'example.test. 300 IN NS ns2.example.test.'
+dns_rr 'ns1.example.test. 300 IN A 127.0.0.1'
+dns_rr 'ns2.example.test. 300 IN A 127.0.0.2'
+dns_rr 'ns2.example.test. 300 IN AAAA ::1'
 dns_rr 'www.example.test. 300 IN A 192.0.2.10'
 dns_rr 'www.example.test. 300 IN AAAA 2001:db8::10'
 dns_zone 2.0.192.in-addr.arpa

@@ -320,6 +320,63 @@ static void test_stub_batch_cancel(void **state)
     dk_resolver_free(r);
 }
 
+static int zone_lookup(void *ud, const char *name, enum dk_dns_type type, dk_dns_answer *out,
+                       dk_err *e)
+{
+    const char *data = NULL;
+
+    (void)ud;
+    out->rcode = DK_DNS_NXDOMAIN;
+    if (strcmp(name, "example.com") == 0 || strcmp(name, "mail.example.com") == 0)
+        out->rcode = DK_DNS_NODATA;
+    if (strcmp(name, "example.com") == 0 && type == DK_DNS_NS)
+        data = "ns1.example.net";
+    if (strcmp(name, "ns1.example.net") == 0 && type == DK_DNS_A)
+        data = "192.0.2.53";
+    if (strcmp(name, "ns1.example.net") == 0 && type == DK_DNS_AAAA)
+        out->rcode = DK_DNS_NODATA;
+    if (strcmp(name, "broken.test") == 0)
+        out->rcode = DK_DNS_TIMEOUT;
+    if (data == NULL)
+        return 0;
+    out->rcode = DK_DNS_OK;
+    out->name = dk_strdup(name, e);
+    out->rr = dk_calloc(1, sizeof *out->rr, e);
+    if (out->name == NULL || out->rr == NULL)
+        return -1;
+    out->rr[0].data = dk_strdup(data, e);
+    out->rr[0].len = strlen(data);
+    out->nrr = 1;
+    return out->rr[0].data != NULL ? 0 : -1;
+}
+
+static void test_zone_servers_stub(void **state)
+{
+    dk_dns_ops ops = {.lookup = zone_lookup};
+    dk_resolver *r;
+    dk_dns_servers s;
+    dk_err e;
+
+    (void)state;
+    r = dk_resolver_new_stub(&ops, NULL, &e);
+    assert_int_equal(dk_dns_zone_servers(r, "sel._domainkey.mail.example.com", &s, &e), 0);
+    assert_int_equal(s.rcode, DK_DNS_OK);
+    assert_string_equal(s.zone, "example.com");
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.v[0].host, "ns1.example.net");
+    assert_string_equal(s.v[0].addr, "192.0.2.53");
+    dk_dns_servers_free(&s);
+    /* a timeout on the way is not "no zone" */
+    assert_int_equal(dk_dns_zone_servers(r, "a.broken.test", &s, &e), 0);
+    assert_int_equal(s.rcode, DK_DNS_TIMEOUT);
+    dk_dns_servers_free(&s);
+    assert_int_equal(dk_dns_zone_servers(r, "nothing.here", &s, &e), 0);
+    assert_int_equal(s.rcode, DK_DNS_NXDOMAIN);
+    dk_dns_servers_free(&s);
+    assert_int_equal(dk_dns_zone_servers(r, "bad..name", &s, &e), -1);
+    dk_resolver_free(r);
+}
+
 /* ---- crafted responses ---------------------------------------------------- */
 
 typedef struct pkt {
@@ -552,6 +609,23 @@ static void test_parse_rcodes(void **state)
         assert_non_null(a.why);
         dk_dns_answer_free(&a);
     }
+
+    /* a referral: no answer, no SOA, NS in the authority section, not AA */
+    begin(&P, 0, 0, q, 16, 0, 1);
+    P.b[3] &= 0x7f; /* RA off, as an authoritative server sends it */
+    rr_hdr(&P, "example.com", 2, 3600, 16);
+    putname(&P, "ns1.example.com");
+    assert_int_equal(parse(q, DK_DNS_TXT, &a), 0);
+    assert_int_equal(a.rcode, DK_DNS_SERVFAIL);
+    assert_false(a.authoritative);
+    assert_non_null(strstr(a.why, "referral"));
+    dk_dns_answer_free(&a);
+    /* the same with AA set is an authoritative NODATA */
+    P.b[2] |= 0x04;
+    assert_int_equal(parse(q, DK_DNS_TXT, &a), 0);
+    assert_int_equal(a.rcode, DK_DNS_NODATA);
+    assert_true(a.authoritative);
+    dk_dns_answer_free(&a);
 
     /* TC: retry over TCP */
     begin(&P, 0x0200, 0, q, 16, 0, 0);
@@ -802,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_stub_txt),
         cmocka_unit_test(test_stub_cache_and_batch),
         cmocka_unit_test(test_stub_batch_cancel),
+        cmocka_unit_test(test_zone_servers_stub),
         cmocka_unit_test(test_parse_txt),
         cmocka_unit_test(test_parse_rcodes),
         cmocka_unit_test(test_parse_cname),

@@ -271,6 +271,49 @@ static void test_other_types(void **state)
     dk_resolver_free(r);
 }
 
+static void test_zone_servers(void **state)
+{
+    dk_resolver *r = res(2000), *auth;
+    dk_dns_servers s;
+    dk_dns_answer a;
+    dk_err e;
+    bool seen1 = false, seen2 = false, seen3 = false;
+    char spec[80];
+
+    (void)state;
+    assert_int_equal(dk_dns_zone_servers(r, "sel._domainkey.example.test", &s, &e), 0);
+    assert_int_equal(s.rcode, DK_DNS_OK);
+    assert_string_equal(s.zone, "example.test");
+    assert_int_equal(s.n, 3);
+    for (size_t i = 0; i < s.n; i++) {
+        if (strcmp(s.v[i].host, "ns1.example.test") == 0 && strcmp(s.v[i].addr, "127.0.0.1") == 0)
+            seen1 = true;
+        if (strcmp(s.v[i].host, "ns2.example.test") == 0 && strcmp(s.v[i].addr, "::1") == 0)
+            seen2 = true;
+        if (strcmp(s.v[i].host, "ns2.example.test") == 0 && strcmp(s.v[i].addr, "127.0.0.2") == 0)
+            seen3 = true;
+    }
+    assert_true(seen1 && seen2 && seen3);
+    dk_dns_servers_free(&s);
+
+    /* a name in no zone served here: NS lookups are refused (SERVFAIL) */
+    assert_int_equal(dk_dns_zone_servers(r, "www.elsewhere.nowhere", &s, &e), 0);
+    assert_int_equal(s.rcode, DK_DNS_SERVFAIL);
+    assert_int_equal(s.n, 0);
+    dk_dns_servers_free(&s);
+
+    /* ask the server found directly, at the test port: authoritative answer */
+    snprintf(spec, sizeof spec, "127.0.0.1%s", strchr(server(), '@'));
+    auth = dk_resolver_new(spec, 2000, &e);
+    assert_non_null(auth);
+    assert_int_equal(dk_dns_lookup(auth, "sel._domainkey.example.test", DK_DNS_TXT, &a, &e), 0);
+    assert_int_equal(a.rcode, DK_DNS_OK);
+    assert_true(a.authoritative);
+    dk_dns_answer_free(&a);
+    dk_resolver_free(auth);
+    dk_resolver_free(r);
+}
+
 static void test_cache(void **state)
 {
     dk_resolver *r = res(2000);
@@ -409,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_cname),
         cmocka_unit_test(test_other_types),
+        cmocka_unit_test(test_zone_servers),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_refuses_bad_names),
