@@ -149,3 +149,50 @@ CONF
     done
     return 1
 }
+
+# Run directly (tests/run.sh does), this file tests itself: a zone with a
+# split TXT record is served, answered over UDP and TCP, and the server is
+# gone after dns_stop.
+case "$0" in
+*dnsserver.sh)
+    . tests/lib.sh
+    mkscratch
+    dns_init "$SCRATCH"
+    if [ ! -x "$DNS_UNBOUND" ] || ! command -v "$DNS_DRILL" >/dev/null 2>&1; then
+        skip "dnsserver" "unbound or drill (ldnsutils) not installed"
+        exit 0
+    fi
+    dns_zone self.test
+    _long=$(printf '%300s' '' | tr ' ' k)
+    dns_txt key.self.test "v=DKIM1; p=$_long"
+    if dns_start; then
+        ok "dnsserver: unbound started on $DNS_SPEC"
+    else
+        notok "dnsserver: unbound did not start"
+        exit 1
+    fi
+    _ans=$("$DNS_DRILL" -p "$DNS_PORT" @127.0.0.1 key.self.test TXT 2>&1)
+    case "$_ans" in
+    *"\"v=DKIM1; p=$(printf '%244s' '' | tr ' ' k)\" \"$(printf '%56s' '' | tr ' ' k)\""*)
+        ok "dnsserver: TXT split into strings of 255 octets" ;;
+    *) notok "dnsserver: TXT split into strings of 255 octets" "$_ans" ;;
+    esac
+    _ans=$("$DNS_DRILL" -t -p "$DNS_PORT" @127.0.0.1 none.self.test TXT 2>&1)
+    case "$_ans" in
+    *"rcode: NXDOMAIN"*) ok "dnsserver: NXDOMAIN over TCP for a name not given" ;;
+    *) notok "dnsserver: NXDOMAIN over TCP for a name not given" "$_ans" ;;
+    esac
+    _ans=$("$DNS_DRILL" -p "$DNS_PORT" @127.0.0.1 www.example.com A 2>&1)
+    case "$_ans" in
+    *"rcode: REFUSED"*) ok "dnsserver: names outside the zones are refused" ;;
+    *) notok "dnsserver: names outside the zones are refused" "$_ans" ;;
+    esac
+    _pid=$DNS_PID
+    dns_stop
+    if kill -0 "$_pid" 2>/dev/null; then
+        notok "dnsserver: unbound stopped"
+    else
+        ok "dnsserver: unbound stopped"
+    fi
+    ;;
+esac
