@@ -16,6 +16,9 @@
  * server asked directly that is not authoritative for the name) is
  * DK_DNS_SERVFAIL too, never NODATA.  SERVFAIL and TIMEOUT
  * are transient (temperror); NXDOMAIN and NODATA are answers.
+ *
+ * A resolver (and its cache) belongs to one thread at a time; concurrency
+ * comes from dk_dns_batch, not from threads.
  */
 #ifndef DK_DNS_DNS_H
 #define DK_DNS_DNS_H

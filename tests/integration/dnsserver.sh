@@ -135,7 +135,8 @@ remote-control:
 CONF
         "$DNS_UNBOUND" -d -c "$DNS_DIR/unbound.conf" >"$DNS_DIR/unbound.log" 2>&1 &
         DNS_PID=$!
-        trap _dns_exit EXIT INT TERM
+        trap _dns_exit EXIT
+        trap '_dns_exit; exit 130' INT TERM
         # wait until it answers (up to 5 s)
         _n=0
         while [ $_n -lt 50 ]; do
