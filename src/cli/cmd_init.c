@@ -125,7 +125,7 @@ static int read_args(dk_cli *cli, int argc, char **argv, dk_answers *a, bool *pr
         dk_buf_init(&b, DK_MODEL_MAXSIZE + 1);
         rc = dk_read_file(answers, DK_MODEL_MAXSIZE, &b, &e);
         if (rc == 0)
-            rc = dk_answers_parse(a, answers, b.data != NULL ? b.data : "", b.len, &e, now);
+            rc = dk_answers_parse(a, answers, b.data != NULL ? b.data : "", b.len, now, &e);
         dk_buf_free(&b);
         if (rc < 0)
             return fail(cli, &e, DK_EXIT_USAGE);

@@ -29,8 +29,8 @@ void dk_answers_free(dk_answers *a)
     memset(a, 0, sizeof *a);
 }
 
-int dk_answers_parse(dk_answers *a, const char *name, const char *text, size_t len, dk_err *e,
-                     time_t now)
+int dk_answers_parse(dk_answers *a, const char *name, const char *text, size_t len, time_t now,
+                     dk_err *e)
 {
     dk_answers tmp;
 
