@@ -465,6 +465,24 @@ static void test_nesting(void **state)
     free(text);
 }
 
+static void test_too_many(void **state)
+{
+    dk_buf b;
+
+    (void)state;
+    dk_buf_init(&b, 0);
+    assert_int_equal(dk_buf_puts(&b, DOM "    spf:\n      ip4:\n", NULL), 0);
+    for (int i = 0; i < 257; i++)
+        assert_int_equal(dk_buf_printf(&b, NULL, "        - 192.0.2.%d\n", i % 250), 0);
+    expect_error(b.data, 6, 9, "spf.ip4: 257 entries; at most 256", NULL);
+    dk_buf_reset(&b);
+    assert_int_equal(dk_buf_puts(&b, DOM "    selectors:\n", NULL), 0);
+    for (int i = 0; i < 65; i++)
+        assert_int_equal(dk_buf_printf(&b, NULL, "      - name: s%d\n", i), 0);
+    expect_error(b.data, 5, 7, "selectors: 65 entries; at most 64", NULL);
+    dk_buf_free(&b);
+}
+
 static void test_too_large(void **state)
 {
     size_t n = DK_MODEL_MAXSIZE + 1;
@@ -852,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_yaml_features_refused),
         cmocka_unit_test(test_bytes_refused),
         cmocka_unit_test(test_nesting),
+        cmocka_unit_test(test_too_many),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_validate),
