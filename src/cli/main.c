@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "model/model.h"
 #include "tui/tui.h"
+#include "util/i18n.h"
 #include "util/log.h"
 
 static void usage(FILE *out, const char *prog)
@@ -119,6 +120,13 @@ int main(int argc, char **argv)
     int c;
 
     (void)setlocale(LC_ALL, "");
+    {
+        const char *ld = getenv("DKIMCTL_LOCALEDIR");
+
+        (void)bindtextdomain(DK_TEXTDOMAIN, ld != NULL && ld[0] != '\0' ? ld : DK_LOCALEDIR);
+        (void)bind_textdomain_codeset(DK_TEXTDOMAIN, "UTF-8");
+        (void)textdomain(DK_TEXTDOMAIN);
+    }
     memset(&cli, 0, sizeof cli);
     cli.progname = "dkimctl";
     cli.config = DK_MODEL_PATH;

@@ -5,6 +5,7 @@
 
 #include "model/model.h"
 #include "ui.h"
+#include "util/i18n.h"
 
 typedef struct manager {
     dk_model m;
@@ -15,7 +16,7 @@ static void draw_manager(ui *u, void *p)
 {
     const manager *g = p;
 
-    if (ui_frame(u, "dkimctl - manager", "q: quit"))
+    if (ui_frame(u, _("dkimctl - manager"), _("q: quit")))
         ui_text(u, 2, 2, COLS - 4, UI_NORMAL, true, g->text);
 }
 
@@ -30,16 +31,16 @@ int ui_manager(ui *u)
     if (dk_model_load(&g.m, u->opts->root, u->opts->config, &e) < 0) {
         char msg[DK_ERR_MSG + DK_ERR_FILE + 32];
         snprintf(g.text, sizeof g.text,
-                 "The model cannot be loaded:\n\n%s\n\nFix the file (or move it away to start the "
-                 "wizard again); nothing has been changed.",
+                 _("The model cannot be loaded:\n\n%s\n\nFix the file (or move it away to start "
+                   "the wizard again); nothing has been changed."),
                  dk_err_format(&e, msg, sizeof msg));
         rc = 1;
     } else {
-        off += (size_t)snprintf(g.text, sizeof g.text, "Model: %s\n\n", u->opts->config);
+        off += (size_t)snprintf(g.text, sizeof g.text, _("Model: %s\n\n"), u->opts->config);
         for (size_t i = 0; i < g.m.ndomains && off < sizeof g.text; i++) {
             const dk_domain *d = &g.m.domains[i];
             off += (size_t)snprintf(g.text + off, sizeof g.text - off, "%s%s\n", d->name,
-                                    d->subdomains ? " (and subdomains)" : "");
+                                    d->subdomains ? _(" (and subdomains)") : "");
             for (size_t j = 0; j < d->nsel && off < sizeof g.text; j++) {
                 const dk_selector *s = &d->sel[j];
                 off += (size_t)snprintf(

@@ -5,6 +5,7 @@
 #include <wchar.h>
 
 #include "ui.h"
+#include "util/i18n.h"
 
 static ui *active_ui; /* for the atexit guard only: curses never stays active */
 
@@ -170,9 +171,9 @@ bool ui_frame(ui *u, const char *title, const char *help)
 {
     (void)erase();
     if (COLS < UI_MIN_COLS || LINES < UI_MIN_ROWS) {
-        (void)mvprintw(0, 0, "Terminal too small");
+        (void)mvprintw(0, 0, "%s", _("Terminal too small"));
         if (LINES > 1)
-            (void)mvprintw(1, 0, "(need %dx%d)", UI_MIN_COLS, UI_MIN_ROWS);
+            (void)mvprintw(1, 0, _("(need %dx%d)"), UI_MIN_COLS, UI_MIN_ROWS);
         (void)refresh();
         return false;
     }

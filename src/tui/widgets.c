@@ -6,6 +6,7 @@
 #include <wctype.h>
 
 #include "ui.h"
+#include "util/i18n.h"
 
 #define CTRL(c)   ((c)&0x1f)
 #define FIELD_MAX 256
@@ -148,7 +149,7 @@ enum ui_result ui_input(ui *u, int y, int x, int width, char *buf, size_t size, 
         size_t n = wcstombs(tmp, w, sizeof tmp);
 
         if (n == (size_t)-1 || n >= size) {
-            snprintf(msg, sizeof msg, "The value is too long.");
+            snprintf(msg, sizeof msg, "%s", _("The value is too long."));
             continue;
         }
         msg[0] = '\0';
