@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "apply/save.h"
+#include "model/answers.h"
 #include "model/model.h"
 #include "model/name.h"
 #include "ui.h"
@@ -39,9 +40,9 @@ static void draw_question(ui *u, void *p)
 
     if (!ui_frame(u, w->title, w->question[0] == '\0' ? _(HELP_MENU) : _(HELP_FIELD)))
         return;
-    int y = 2 + ui_text(u, 2, 2, COLS - 4, UI_NORMAL, true, w->explain);
-    if (w->question[0] != '\0')
-        ui_text(u, y + 1, 2, COLS - 4, UI_TITLE, false, w->question);
+    ui_text(u, 2, 2, COLS - 4, UI_NORMAL, true, w->explain);
+    if (w->question[0] != '\0') /* the field itself is drawn on row 6 from column 14 */
+        ui_text(u, 6, 2, 11, UI_NORMAL, false, w->question);
 }
 
 static const char *check_domain(void *ctx, const char *value, char *msg, size_t size)
@@ -70,22 +71,29 @@ static const char *check_selector(void *ctx, const char *value, char *msg, size_
     return NULL;
 }
 
+/* The same answers `dkimctl init` takes, applied by the same core code. */
 static int build_model(const wizard *w, dk_model *m, dk_err *e)
 {
-    dk_domain *d;
-    dk_selector *s;
+    char bits[16];
+    dk_answers a;
+    int rc;
 
     dk_model_init(m);
-    d = dk_model_add_domain(m, w->domain, e);
-    if (d == NULL)
-        return -1;
-    d->subdomains = w->subd == 1;
-    s = dk_domain_add_selector(m, d, w->selector, e);
-    if (s == NULL)
-        return -1;
-    s->alg = algs[w->alg].alg;
-    s->bits = algs[w->alg].bits;
-    return 0;
+    dk_answers_init(&a, time(NULL));
+    snprintf(bits, sizeof bits, "%u", algs[w->alg].bits);
+    rc = dk_answers_set(&a, "domains", w->domain, _("Domain"), e) < 0 ||
+                 dk_answers_set(&a, "selector", w->selector, _("Selector"), e) < 0 ||
+                 dk_answers_set(&a, "algorithm", dk_keyalg_name(algs[w->alg].alg), _("Key"), e) <
+                     0 ||
+                 (algs[w->alg].alg == DK_KEY_RSA &&
+                  dk_answers_set(&a, "bits", bits, _("Key"), e) < 0) ||
+                 dk_answers_set(&a, "subdomains", w->subd == 1 ? "true" : "false", _("Subdomains"),
+                                e) < 0 ||
+                 dk_answers_apply(&a, m, e) < 0
+             ? -1
+             : 0;
+    dk_answers_free(&a);
+    return rc;
 }
 
 static int step_summary(ui *u, wizard *w)
@@ -163,14 +171,14 @@ int ui_wizard(ui *u)
             w.title = _("dkimctl setup - 1/5 domain");
             w.explain = _("Which domain does this host send mail for? (the part after @ in From)");
             w.question = _("Domain:");
-            r = ui_input(u, 6, 12, 60, w.domain, sizeof w.domain, check_domain, draw_question, &w);
+            r = ui_input(u, 6, 14, 60, w.domain, sizeof w.domain, check_domain, draw_question, &w);
             break;
         case 2:
             w.title = _("dkimctl setup - 2/5 selector");
             w.explain = _("The selector names the key in DNS (SELECTOR._domainkey.DOMAIN). A date "
                           "makes rotation easy: the next key gets the next date.");
             w.question = _("Selector:");
-            r = ui_input(u, 6, 12, 40, w.selector, sizeof w.selector, check_selector, draw_question,
+            r = ui_input(u, 6, 14, 40, w.selector, sizeof w.selector, check_selector, draw_question,
                          &w);
             break;
         case 3:

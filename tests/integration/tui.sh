@@ -41,7 +41,7 @@ T send-keys -t dk Enter
 check "asks for the domain" wait_for "1/5 domain"
 T send-keys -t dk -l "bad domain"
 T send-keys -t dk Enter
-check "a domain with a space is refused on screen" wait_for "whitespace"
+check "a domain with a space is refused on screen" wait_for "is not accepted in a domain name"
 check "the wizard stays on the domain question" wait_for "1/5 domain"
 T send-keys -t dk C-u
 T send-keys -t dk -l "Example.ORG"
