@@ -88,7 +88,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(HELP_OBJ) $(LIBCORE)
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP $(LDFLAGS_ALL) \
 	    -o $@ $< $(HELP_OBJ) $(LIBCORE) $(LIBS_CORE) -lcmocka
 
-tests: $(UNIT_BIN) $(PROG)
+tests: $(UNIT_BIN) $(PROG) $(MO_FILES)
 
 # ---- set-up: install only what is missing (Debian 12) ---------------------
 deps-build:
