@@ -68,6 +68,11 @@ int dk_record_spf_value(const dk_domain *d, dk_buf *out, dk_err *e);
  * report URIs are percent-encoded; a "!size" suffix is kept. */
 int dk_record_dmarc_value(const dk_domain *d, dk_buf *out, dk_err *e);
 
+/* Append the DKIM record of selector s of d with public key p_b64 ("" for a
+ * revoked selector). */
+int dk_records_add_dkim(dk_records *out, const dk_domain *d, const dk_selector *s,
+                        const char *p_b64, dk_err *e);
+
 /*
  * Records of the model (all domains, or only `domain` when not NULL; a named
  * domain absent from the model gives DK_ENOENT).  Per domain: DKIM records

@@ -256,11 +256,26 @@ int dk_record_dmarc_value(const dk_domain *d, dk_buf *out, dk_err *e)
 
 /* ---- the model's records ------------------------------------------------------ */
 
+int dk_records_add_dkim(dk_records *out, const dk_domain *d, const dk_selector *s,
+                        const char *p_b64, dk_err *e)
+{
+    char prefix[DK_SELECTOR_MAX + 16];
+    dk_buf v;
+    int rc;
+
+    dk_buf_init(&v, 0);
+    (void)snprintf(prefix, sizeof prefix, "%s._domainkey.", s->name);
+    rc = dk_record_dkim_value(s->alg, s->state == DK_SEL_REVOKED ? "" : p_b64, &v, e);
+    if (rc == 0)
+        rc = records_add(out, DK_REC_DKIM, d->name, prefix, &v, e);
+    dk_buf_free(&v);
+    return rc;
+}
+
 static int build_domain(const dk_domain *d, dk_pubkey_fn fn, void *ud, dk_records *out,
                         dk_findings *notes, dk_err *e)
 {
     dk_buf v, key;
-    char prefix[DK_SELECTOR_MAX + 16];
     int rc = -1;
 
     dk_buf_init(&v, 0);
@@ -288,10 +303,7 @@ static int build_domain(const dk_domain *d, dk_pubkey_fn fn, void *ud, dk_record
                 continue;
             }
         }
-        if (dk_record_dkim_value(s->alg, key.data != NULL ? key.data : "", &v, e) < 0)
-            goto out;
-        (void)snprintf(prefix, sizeof prefix, "%s._domainkey.", s->name);
-        if (records_add(out, DK_REC_DKIM, d->name, prefix, &v, e) < 0)
+        if (dk_records_add_dkim(out, d, s, key.data != NULL ? key.data : "", e) < 0)
             goto out;
     }
     if (d->spf.publish) {
