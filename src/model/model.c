@@ -226,7 +226,7 @@ static int validate_selectors(const dk_model *m, size_t di, dk_findings *out)
 {
     const dk_domain *d = &m->domains[di];
     size_t nactive = 0, nrsa_active = 0;
-    char where[96], fix[384];
+    char where[96], fix[DK_PATH_MAX + 512];
 
     for (size_t k = 0; k < d->nsel; k++) {
         const dk_selector *s = &d->sel[k];
@@ -272,12 +272,15 @@ static int validate_selectors(const dk_model *m, size_t di, dk_findings *out)
                 "key %s of selector %s is outside keys_dir %s", s->key_path, s->name,
                 m->opendkim.keys_dir);
         }
-        for (size_t dj = 0; dj <= di; dj++)
-            for (size_t j = 0; j < m->domains[dj].nsel && (dj < di || j < k); j++)
+        for (size_t dj = 0; dj <= di; dj++) {
+            size_t nj = dj < di ? m->domains[dj].nsel : k;
+
+            for (size_t j = 0; j < nj; j++)
                 if (strcmp(m->domains[dj].sel[j].key_path, s->key_path) == 0)
                     ADD(DK_SEV_CRIT, where, "give each selector its own key file",
                         "key file %s is also used by domains[%zu].selectors[%zu]", s->key_path, dj,
                         j);
+        }
     }
     (void)snprintf(where, sizeof where, "domains[%zu]", di);
     if (d->nsel == 0) {

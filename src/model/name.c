@@ -45,21 +45,20 @@ static int precheck(const char *in, const char *what, const char *field, dk_err 
     char buf[48];
 
     if (in == NULL || in[0] == '\0')
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s is empty; a %s is required", field,
-                             what);
+        return dk_err_set(e, DK_EINVAL, "%s is empty; a %s is required", field, what);
     for (size_t i = 0; in[i] != '\0'; i++) {
         unsigned char c = (unsigned char)in[i];
 
         if (c <= 0x20 || c == 0x7f || c == ':' || c == '#' || c == '%' || c == '/' || c == '\\')
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: %s at position %zu is not accepted in a %s (letters, "
-                                 "digits, hyphens and dots only)",
-                                 field, describe(c, buf, sizeof buf), i + 1, what);
+            return dk_err_set(e, DK_EINVAL,
+                              "%s: %s at position %zu is not accepted in a %s (letters, "
+                              "digits, hyphens and dots only)",
+                              field, describe(c, buf, sizeof buf), i + 1, what);
         if (c == '.' && in[i + 1] == '.')
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: '..' at position %zu is not accepted in a %s (empty "
-                                 "label)",
-                                 field, i + 1, what);
+            return dk_err_set(e, DK_EINVAL,
+                              "%s: '..' at position %zu is not accepted in a %s (empty "
+                              "label)",
+                              field, i + 1, what);
     }
     return 0;
 }
@@ -72,12 +71,10 @@ static int check_ldh(const char *s, const char *what, const char *field, size_t 
     char buf[48];
 
     if (len == 0)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s is empty; a %s is required", field,
-                             what);
+        return dk_err_set(e, DK_EINVAL, "%s is empty; a %s is required", field, what);
     if (len > maxlen)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                             "%s: the %s is %zu octets long; at most %zu are accepted", field, what,
-                             len, maxlen);
+        return dk_err_set(e, DK_EINVAL, "%s: the %s is %zu octets long; at most %zu are accepted",
+                          field, what, len, maxlen);
     for (size_t i = 0; i <= len; i++) {
         unsigned char c = (unsigned char)s[i];
 
@@ -86,36 +83,36 @@ static int check_ldh(const char *s, const char *what, const char *field, size_t 
             bool digits = true;
 
             if (n == 0)
-                return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                     "%s: empty label at position %zu (a %s cannot start "
-                                     "with a dot or hold two dots in a row)",
-                                     field, i + 1, what);
+                return dk_err_set(e, DK_EINVAL,
+                                  "%s: empty label at position %zu (a %s cannot start "
+                                  "with a dot or hold two dots in a row)",
+                                  field, i + 1, what);
             if (n > 63)
-                return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                     "%s: the label '%.*s' is %zu octets long; at most 63 are "
-                                     "accepted",
-                                     field, (int)n, s + start, n);
+                return dk_err_set(e, DK_EINVAL,
+                                  "%s: the label '%.*s' is %zu octets long; at most 63 are "
+                                  "accepted",
+                                  field, (int)n, s + start, n);
             if (s[start] == '-' || s[i - 1] == '-')
-                return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                     "%s: the label '%.*s' starts or ends with a hyphen; "
-                                     "labels are letters, digits and inner hyphens",
-                                     field, (int)n, s + start);
+                return dk_err_set(e, DK_EINVAL,
+                                  "%s: the label '%.*s' starts or ends with a hyphen; "
+                                  "labels are letters, digits and inner hyphens",
+                                  field, (int)n, s + start);
             for (size_t k = start; k < i; k++)
                 if (s[k] < '0' || s[k] > '9')
                     digits = false;
             if (c == '\0' && last_not_numeric && digits)
-                return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                     "%s: the last label '%.*s' is all digits; an IP address "
-                                     "is not a domain name",
-                                     field, (int)n, s + start);
+                return dk_err_set(e, DK_EINVAL,
+                                  "%s: the last label '%.*s' is all digits; an IP address "
+                                  "is not a domain name",
+                                  field, (int)n, s + start);
             start = i + 1;
             continue;
         }
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: %s at position %zu is not accepted in a %s (letters, "
-                                 "digits, hyphens and dots only)",
-                                 field, describe(c, buf, sizeof buf), i + 1, what);
+            return dk_err_set(e, DK_EINVAL,
+                              "%s: %s at position %zu is not accepted in a %s (letters, "
+                              "digits, hyphens and dots only)",
+                              field, describe(c, buf, sizeof buf), i + 1, what);
     }
     return 0;
 }
@@ -138,9 +135,9 @@ static int convert(const char *in, const char *what, const char *field, size_t m
             ascii = false;
     if (ascii) {
         if (len >= sizeof tmp)
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: the %s is %zu octets long; at most %zu are accepted", field,
-                                 what, len, maxlen);
+            return dk_err_set(e, DK_EINVAL,
+                              "%s: the %s is %zu octets long; at most %zu are accepted", field,
+                              what, len, maxlen);
         for (size_t i = 0; i <= len; i++) {
             char c = in[i];
 
@@ -151,12 +148,11 @@ static int convert(const char *in, const char *what, const char *field, size_t m
         int rc = idn2_lookup_u8((const uint8_t *)in, &res, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
 
         if (rc != IDN2_OK)
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: not a valid internationalised %s: %s", field, what,
-                                 idn2_strerror(rc));
+            return dk_err_set(e, DK_EINVAL, "%s: not a valid internationalised %s: %s", field, what,
+                              idn2_strerror(rc));
         if (dk_strlcpy(tmp, (const char *)res, sizeof tmp) < 0) {
             idn2_free(res);
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s: the %s is too long", field, what);
+            return dk_err_set(e, DK_EINVAL, "%s: the %s is too long", field, what);
         }
         idn2_free(res);
         for (char *p = tmp; *p != '\0'; p++)
@@ -172,7 +168,7 @@ static int convert(const char *in, const char *what, const char *field, size_t m
     if (check_ldh(tmp, what, field, maxlen, domain, e) < 0)
         return -1;
     if (dk_strlcpy(out, tmp, size) < 0)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s: the %s is too long", field, what);
+        return dk_err_set(e, DK_EINVAL, "%s: the %s is too long", field, what);
     return 0;
 }
 

@@ -24,8 +24,7 @@ _Static_assert(sizeof(enum dk_tristate) == sizeof(int), "enum size");
 static int copy_out(const char *in, char *out, size_t size, const char *field, dk_err *e)
 {
     if (dk_strlcpy(out, in, size) < 0)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s: longer than %zu bytes", field,
-                             size - 1);
+        return dk_err_set(e, DK_EINVAL, "%s: longer than %zu bytes", field, size - 1);
     return 0;
 }
 
@@ -65,20 +64,20 @@ static bool is_cidr(int af, const char *in)
 static int check_ip4(const char *in, char *out, size_t size, const char *field, dk_err *e)
 {
     if (!is_cidr(AF_INET, in))
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                             "%s: '%s' is not an IPv4 address; accepted: 192.0.2.1 or "
-                             "192.0.2.0/24 (prefix 0..32)",
-                             field, in);
+        return dk_err_set(e, DK_EINVAL,
+                          "%s: '%s' is not an IPv4 address; accepted: 192.0.2.1 or "
+                          "192.0.2.0/24 (prefix 0..32)",
+                          field, in);
     return copy_out(in, out, size, field, e);
 }
 
 static int check_ip6(const char *in, char *out, size_t size, const char *field, dk_err *e)
 {
     if (!is_cidr(AF_INET6, in))
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                             "%s: '%s' is not an IPv6 address; accepted: 2001:db8::1 or "
-                             "2001:db8::/32 (prefix 0..128)",
-                             field, in);
+        return dk_err_set(e, DK_EINVAL,
+                          "%s: '%s' is not an IPv6 address; accepted: 2001:db8::1 or "
+                          "2001:db8::/32 (prefix 0..128)",
+                          field, in);
     return copy_out(in, out, size, field, e);
 }
 
@@ -104,34 +103,33 @@ static int check_mailto(const char *in, char *out, size_t size, const char *fiel
     size_t nlocal, ndom;
 
     if (strncasecmp(in, "mailto:", 7) != 0)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                             "%s: '%s' is not a mailto: URI; accepted: mailto:dmarc@example.org",
-                             field, in);
+        return dk_err_set(e, DK_EINVAL,
+                          "%s: '%s' is not a mailto: URI; accepted: mailto:dmarc@example.org",
+                          field, in);
     d = in + 7;
     at = strrchr(d, '@');
     if (at == NULL || at == d)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                             "%s: '%s' has no address; accepted: mailto:dmarc@example.org", field,
-                             in);
+        return dk_err_set(e, DK_EINVAL,
+                          "%s: '%s' has no address; accepted: mailto:dmarc@example.org", field, in);
     nlocal = (size_t)(at - d);
     if (nlocal >= sizeof local)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s: local part too long", field);
+        return dk_err_set(e, DK_EINVAL, "%s: local part too long", field);
     for (size_t i = 0; i < nlocal; i++) {
         unsigned char c = (unsigned char)d[i];
 
         if (c <= 0x20 || c >= 0x7f || c == ',' || c == '!' || c == ';' || c == '@' || c == '"' ||
             c == '\\')
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: '%s': the character at position %zu is not accepted in "
-                                 "the address (no spaces, ',', '!', ';' or quotes)",
-                                 field, in, i + 8);
+            return dk_err_set(e, DK_EINVAL,
+                              "%s: '%s': the character at position %zu is not accepted in "
+                              "the address (no spaces, ',', '!', ';' or quotes)",
+                              field, in, i + 8);
     }
     memcpy(local, d, nlocal);
     local[nlocal] = '\0';
     bang = strchr(at + 1, '!');
     ndom = bang != NULL ? (size_t)(bang - at - 1) : strlen(at + 1);
     if (ndom >= sizeof dbuf)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s: domain too long", field);
+        return dk_err_set(e, DK_EINVAL, "%s: domain too long", field);
     memcpy(dbuf, at + 1, ndom);
     dbuf[ndom] = '\0';
     if (dk_name_domain(dbuf, field, dom, sizeof dom, e) < 0)
@@ -142,14 +140,14 @@ static int check_mailto(const char *in, char *out, size_t size, const char *fiel
 
         if (nd == 0 || nd > 15 ||
             (p[nd] != '\0' && (strchr("kmgt", p[nd]) == NULL || p[nd + 1] != '\0')))
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: '%s': the size limit after '!' must be digits with an "
-                                 "optional k, m, g or t",
-                                 field, in);
+            return dk_err_set(e, DK_EINVAL,
+                              "%s: '%s': the size limit after '!' must be digits with an "
+                              "optional k, m, g or t",
+                              field, in);
         (void)snprintf(sizesuf, sizeof sizesuf, "!%s", p);
     }
     if (snprintf(out, size, "mailto:%s@%s%s", local, dom, sizesuf) >= (int)size)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s: too long", field);
+        return dk_err_set(e, DK_EINVAL, "%s: too long", field);
     return 0;
 }
 
@@ -159,15 +157,15 @@ static int check_header(const char *in, char *out, size_t size, const char *fiel
     size_t n = strlen(in);
 
     if (n == 0 || n > 64)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                             "%s: a header field name of 1..64 characters is required", field);
+        return dk_err_set(e, DK_EINVAL, "%s: a header field name of 1..64 characters is required",
+                          field);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)in[i] <= 0x20 || (unsigned char)in[i] >= 0x7f || in[i] == ':' ||
             in[i] == ',')
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: '%s' is not a header field name (printable ASCII, no "
-                                 "':', ',' or spaces)",
-                                 field, in);
+            return dk_err_set(e, DK_EINVAL,
+                              "%s: '%s' is not a header field name (printable ASCII, no "
+                              "':', ',' or spaces)",
+                              field, in);
     return copy_out(in, out, size, field, e);
 }
 
@@ -182,9 +180,9 @@ static int check_socket(const char *in, char *out, size_t size, const char *fiel
         return copy_out(in, out, size, field, e);
     if (strncmp(in, "local:", 6) == 0) {
         if (!dk_path_is_clean(in + 6) || strcmp(in + 6, "/") == 0)
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                 "%s: '%s': the socket path must be a clean absolute path; %s",
-                                 field, in, accepted);
+            return dk_err_set(e, DK_EINVAL,
+                              "%s: '%s': the socket path must be a clean absolute path; %s", field,
+                              in, accepted);
         return copy_out(in, out, size, field, e);
     }
     if (strncmp(in, "inet:", 5) == 0)
@@ -216,8 +214,7 @@ static int check_socket(const char *in, char *out, size_t size, const char *fiel
         return copy_out(in, out, size, field, e);
     }
 bad:
-    return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "%s: '%s' is not a milter socket; %s", field,
-                         in, accepted);
+    return dk_err_set(e, DK_EINVAL, "%s: '%s' is not a milter socket; %s", field, in, accepted);
 }
 
 /* A system user name. */
@@ -230,10 +227,10 @@ static int check_user(const char *in, char *out, size_t size, const char *field,
         ok = (in[i] >= 'a' && in[i] <= 'z') || (in[i] >= '0' && in[i] <= '9') || in[i] == '_' ||
              in[i] == '-';
     if (!ok)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                             "%s: '%s' is not a user name (1..32 of a-z, 0-9, '_', '-', "
-                             "starting with a letter or '_')",
-                             field, in);
+        return dk_err_set(e, DK_EINVAL,
+                          "%s: '%s' is not a user name (1..32 of a-z, 0-9, '_', '-', "
+                          "starting with a letter or '_')",
+                          field, in);
     return copy_out(in, out, size, field, e);
 }
 
@@ -256,10 +253,10 @@ static int check_fo(const char *in, char *out, size_t size, const char *field, d
             seen[p - "01ds"] = 1;
     }
     if (!ok)
-        return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                             "%s: '%s' is not a DMARC fo value; accepted: 0, 1, d, s or a "
-                             "colon list of them such as 1:d",
-                             field, in);
+        return dk_err_set(e, DK_EINVAL,
+                          "%s: '%s' is not a DMARC fo value; accepted: 0, 1, d, s or a "
+                          "colon list of them such as 1:d",
+                          field, in);
     return copy_out(in, out, size, field, e);
 }
 

@@ -596,12 +596,12 @@ static int decode_map(const dk_section *sec, void *obj, const dk_ynode *map, con
 {
     size_t first[64];
     char keys[512], cpath[PATHLEN];
-    const char *where = path[0] != '\0' ? path : "the top level";
+    const char *where = path[0] != '\0' ? path : "", *sep = path[0] != '\0' ? ": " : "";
 
     if (map->kind != DK_Y_MAP) {
         key_list(sec, keys, sizeof keys);
-        dk_err_set(e, DK_EINVAL, "%s: expected a mapping with the keys: %s; found %s", where, keys,
-                   kind_name(map));
+        dk_err_set(e, DK_EINVAL, "%s%sexpected a mapping with the keys: %s; found %s", where,
+                   path[0] != '\0' ? ": " : "at the top level: ", keys, kind_name(map));
         return dk_err_at(e, file, map);
     }
     for (size_t i = 0; i < sec->n && i < 64; i++)
@@ -611,7 +611,8 @@ static int decode_map(const dk_section *sec, void *obj, const dk_ynode *map, con
         size_t fi;
 
         if (key->kind != DK_Y_SCALAR) {
-            dk_err_set(e, DK_EINVAL, "%s: a key must be a string, found %s", where, kind_name(key));
+            dk_err_set(e, DK_EINVAL, "%s%sa key must be a string, found %s", where, sep,
+                       kind_name(key));
             return dk_err_at(e, file, key);
         }
         for (fi = 0; fi < sec->n; fi++)
@@ -619,15 +620,15 @@ static int decode_map(const dk_section *sec, void *obj, const dk_ynode *map, con
                 break;
         if (fi == sec->n) {
             key_list(sec, keys, sizeof keys);
-            dk_err_set(e, DK_EINVAL, "%s: unknown key '%.60s'; accepted keys: %s", where, key->s,
-                       keys);
+            dk_err_set(e, DK_EINVAL, "%s%sunknown key '%.60s'; accepted keys: %s", where, sep,
+                       key->s, keys);
             return dk_err_at(e, file, key);
         }
         if (first[fi] != SIZE_MAX) {
             const dk_ynode *prev = &map->kids[first[fi]];
 
-            dk_err_set(e, DK_EINVAL, "%s: duplicate key '%s' (first given at line %u, column %u)",
-                       where, key->s, prev->line, prev->col);
+            dk_err_set(e, DK_EINVAL, "%s%sduplicate key '%s' (first given at line %u, column %u)",
+                       where, sep, key->s, prev->line, prev->col);
             return dk_err_at(e, file, key);
         }
         first[fi] = i;
@@ -639,7 +640,7 @@ static int decode_map(const dk_section *sec, void *obj, const dk_ynode *map, con
     }
     for (size_t fi = 0; fi < sec->n; fi++)
         if ((sec->fields[fi].flags & DK_FF_REQUIRED) && first[fi] == SIZE_MAX) {
-            dk_err_set(e, DK_EINVAL, "%s: the key '%s' is required (%s)", where,
+            dk_err_set(e, DK_EINVAL, "%s%sthe key '%s' is required (%s)", where, sep,
                        sec->fields[fi].key, sec->fields[fi].help);
             return dk_err_at(e, file, map);
         }
@@ -813,10 +814,19 @@ static bool needs_quotes(const char *s)
     static const char *const special[] = {"y",  "n",   "yes",  "no",   "true", "false",
                                           "on", "off", "null", "none", "~"};
 
+    size_t dots = 0;
+
     if (s[0] == '\0')
         return true;
-    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '/'))
-        return true; /* digits (numbers), indicators, '.', '-' ... */
+    for (const char *p = s; *p != '\0'; p++)
+        dots += *p == '.';
+    /* A leading digit could be read as a number (2026, 1.5, 1e5, 0x1f) unless
+     * there are two dots or more (192.0.2.1 is never a number). */
+    if (s[0] >= '0' && s[0] <= '9' && dots < 2)
+        return true;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '/' ||
+          (s[0] >= '0' && s[0] <= '9')))
+        return true; /* indicators, '.', '-' ... */
     for (const char *p = s; *p != '\0'; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               strchr("._/@+=-", *p) != NULL))
