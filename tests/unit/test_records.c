@@ -49,11 +49,12 @@ static int fixture_pubkey(void *ud, const dk_domain *d, const dk_selector *s, dk
     return rc;
 }
 
-static char *strs[8];
+static char *strs[32];
 static size_t nstrs;
 
 static void list(dk_strlist *l, const char *a, const char *b)
 {
+    assert_true(nstrs + 2 <= sizeof strs / sizeof strs[0]);
     l->n = 0;
     l->v = strs + nstrs;
     if (a != NULL) {
