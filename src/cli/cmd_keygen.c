@@ -156,16 +156,12 @@ int cmd_keygen(dk_cli *cli, int argc, char **argv)
         }
     }
     dk_cli_print_findings(cli, stderr, &rep.notes);
-    if (c < 0) {
-        dk_cli_error(cli, &err);
-        goto out;
-    }
-    if (rs.n == 0) {
-        if (!cli->quiet)
-            fprintf(stderr, "%s: no key was missing; nothing generated\n", cli->progname);
-    } else {
-        if (dk_records_render(&rs, fmt, 0, &out, &err) < 0) {
-            dk_cli_error(cli, &err);
+    /* the records of the keys made, even when a later one failed */
+    if (rs.n > 0) {
+        dk_err re;
+
+        if (dk_records_render(&rs, fmt, 0, &out, &re) < 0) {
+            dk_cli_error(cli, &re);
             goto out;
         }
         if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
@@ -173,6 +169,12 @@ int cmd_keygen(dk_cli *cli, int argc, char **argv)
             goto out;
         }
     }
+    if (c < 0) {
+        dk_cli_error(cli, &err);
+        goto out;
+    }
+    if (rs.n == 0 && !cli->quiet)
+        fprintf(stderr, "%s: no key was missing; nothing generated\n", cli->progname);
     rc = DK_EXIT_OK;
 out:
     dk_buf_free(&out);
