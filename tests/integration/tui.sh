@@ -13,7 +13,8 @@ mkscratch
 root=$SCRATCH/root
 mkdir -p "$root"
 cp -R tests/sandbox/. "$root"/
-sock=$SCRATCH/tmux.sock
+n=0
+sock=$SCRATCH/tmux.$n.sock
 T() { tmux -S "$sock" "$@"; }
 screen() { T capture-pane -p -t dk; }
 # wait_for TEXT: up to 5 s for TEXT to appear on the screen
@@ -30,6 +31,8 @@ wait_for() {
 }
 start() { # start [ENV=VAL...]
     T kill-server 2>/dev/null
+    n=$((n + 1)) # a fresh server each time: no race with the one shutting down
+    sock=$SCRATCH/tmux.$n.sock
     T -f /dev/null new-session -d -s dk -x 80 -y 24 \
         "env TERM=xterm-256color $* '$DKIMCTL' --root '$root'; echo EXITED=\$?; sleep 30"
 }
