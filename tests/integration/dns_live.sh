@@ -128,8 +128,21 @@ if ! dns_start; then
 fi
 ok "unbound answers on $DNS_SPEC"
 
+# an old server that answers FORMERR to EDNS0 (tests/bench/dns_delay.py)
+old=$(dns_free_port)
+/usr/bin/python3 tests/bench/dns_delay.py "$old" 0 60 noedns >"$SCRATCH/old.log" 2>&1 &
+oldpid=$!
+trap 'kill $oldpid 2>/dev/null; _dns_exit' EXIT
+trap 'kill $oldpid 2>/dev/null; _dns_exit; exit 130' INT TERM
+i=0
+until grep -q ready "$SCRATCH/old.log" 2>/dev/null || [ $i -ge 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+
 out="$SCRATCH/tap"
 DK_TEST_DNS=$DNS_SPEC DK_TEST_DNS_DEAD="127.0.0.1@$dead" DK_TEST_DNSSEC_ANCHOR=$anchor \
+    DK_TEST_DNS_OLD="127.0.0.1@$old" \
     CMOCKA_MESSAGE_OUTPUT=TAP ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0} "$bin" >"$out" 2>&1
 rc=$?
 # re-emit the binary's results as this script's TAP lines
@@ -144,5 +157,7 @@ done <"$out"
 if [ $rc -ne 0 ] && ! grep -q '^not ok' "$out"; then
     notok "dns_live: test_dns_live exited with status $rc"
 fi
+kill $oldpid 2>/dev/null
+wait $oldpid 2>/dev/null
 dns_stop
 exit 0

@@ -192,6 +192,28 @@ static void test_timeout(void **state)
     dk_resolver_free(r);
 }
 
+/* An old server answers FORMERR to EDNS0: asked again without it. */
+static void test_no_edns(void **state)
+{
+    const char *old = getenv("DK_TEST_DNS_OLD");
+    dk_resolver *r;
+    dk_dns_answer a;
+    dk_err e;
+
+    (void)state;
+    if (old == NULL || *old == '\0')
+        skip();
+    r = dk_resolver_new(old, 2000, &e);
+    assert_non_null(r);
+    assert_int_equal(dk_dns_lookup(r, "old.example", DK_DNS_TXT, &a, &e), 0);
+    assert_int_equal(a.rcode, DK_DNS_OK);
+    assert_int_equal(a.nrr, 1);
+    assert_string_equal(a.rr[0].data, "v=spf1 -all");
+    assert_int_equal(dk_resolver_queries_sent(r), 2);
+    dk_dns_answer_free(&a);
+    dk_resolver_free(r);
+}
+
 static void test_cname(void **state)
 {
     dk_resolver *r = res(2000);
@@ -508,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_rcodes),
         cmocka_unit_test(test_servfail_dead_forwarder),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_no_edns),
         cmocka_unit_test(test_cname),
         cmocka_unit_test(test_other_types),
         cmocka_unit_test(test_zone_servers),
