@@ -774,6 +774,15 @@ static enum dk_spf_result eval_domain(struct ev *s, const char *domain)
             matched = true;
             break;
         }
+        if (m == 1 && t->kind == DK_SPF_INCLUDE) {
+            char inner[sizeof s->ev->why];
+
+            dk_strlcpy(inner, s->ev->why, sizeof inner);
+            res = why(s, qual_result(t->q), domain, "matched \"%s\" (%.300s in %s)", t->text, inner,
+                      s->ev->domain);
+            matched = true;
+            break;
+        }
         if (m == 1) {
             res = why(s, qual_result(t->q), domain, "matched \"%s\"", t->text);
             matched = true;
