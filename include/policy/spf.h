@@ -118,6 +118,9 @@ int dk_spf_check_spec(const char *spec, bool in_exp, bool domain, dk_err *e);
  * redirect (info: the default is neutral), ?all (info), unknown
  * modifiers (info).  Returns -1 only on allocation failure. */
 int dk_spf_lint(const dk_spf_record *r, const char *where, dk_findings *out);
+/* The same for a record reached through include:, where a missing "all"
+ * is normal (no match simply returns to the including record). */
+int dk_spf_lint_included(const dk_spf_record *r, const char *where, dk_findings *out);
 
 /* Length findings for the record text as it will be published:
  * over 255 octets (must be split into several strings; warning),

@@ -3,6 +3,7 @@
 #include "policy/dmarc.h"
 
 #include <ctype.h>
+#include <idn2.h>
 #include <libpsl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,8 +284,30 @@ int dk_dmarc_from_domain(const char *const *values, size_t n, char *domain, size
     if (at == NULL || at == got || at[1] == '\0')
         return dk_err_set(e, DK_EINVAL,
                           "the From address \"%.64s\" has no local@domain form: DMARC fails", got);
-    if (at[1] == '[' || !normalise(at + 1, domain, size) || strchr(domain, '.') == NULL)
-        return dk_err_set(e, DK_EINVAL,
-                          "the From domain \"%.64s\" is not a domain name: DMARC fails", at + 1);
+    {
+        const char *d = at + 1;
+        char *alabel = NULL;
+        bool ok;
+
+        for (const char *p = d; *p != '\0'; p++) {
+            if ((unsigned char)*p >= 0x80) {
+                /* an internationalised (UTF-8) domain: its A-label form */
+                if (idn2_to_ascii_8z(d, &alabel, IDN2_NONTRANSITIONAL) != IDN2_OK)
+                    alabel = NULL;
+                if (alabel == NULL)
+                    return dk_err_set(e, DK_EINVAL,
+                                      "the From domain is not a valid internationalised domain "
+                                      "name: DMARC fails");
+                d = alabel;
+                break;
+            }
+        }
+        ok = d[0] != '[' && normalise(d, domain, size) && strchr(domain, '.') != NULL;
+        idn2_free(alabel);
+        if (!ok)
+            return dk_err_set(e, DK_EINVAL,
+                              "the From domain \"%.64s\" is not a domain name: DMARC fails",
+                              at + 1);
+    }
     return 0;
 }

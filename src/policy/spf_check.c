@@ -251,7 +251,8 @@ static int count_void(struct walk *w, const char *domain, const dk_spf_term *t, 
                            name, w->rep->voids, DK_SPF_MAX_VOIDS);
 }
 
-static int walk_domain(struct walk *w, const char *domain, bool top, const char *via);
+static int walk_domain(struct walk *w, const char *domain, bool top, const char *via,
+                       bool included);
 
 /* a, exists: does the name have addresses?  mx: names and their count. */
 static int check_target(struct walk *w, const char *domain, const dk_spf_term *t, const char *name)
@@ -356,7 +357,7 @@ static int follow(struct walk *w, const char *domain, const dk_spf_term *t)
             return permerror(w, domain, "remove the include or redirect that points back", what);
         }
     }
-    return walk_domain(w, target, false, t->text);
+    return walk_domain(w, target, false, t->text, t->kind == DK_SPF_INCLUDE);
 }
 
 static int walk_terms(struct walk *w, const char *domain, const dk_spf_record *r)
@@ -408,7 +409,7 @@ static int walk_terms(struct walk *w, const char *domain, const dk_spf_record *r
     return 0;
 }
 
-static int walk_domain(struct walk *w, const char *domain, bool top, const char *via)
+static int walk_domain(struct walk *w, const char *domain, bool top, const char *via, bool included)
 {
     char *rec = NULL;
     size_t len = 0;
@@ -454,7 +455,7 @@ static int walk_domain(struct walk *w, const char *domain, bool top, const char 
             goto fail;
     }
     free(rec);
-    if (dk_spf_lint(&r, domain, w->out) < 0)
+    if ((included ? dk_spf_lint_included(&r, domain, w->out) : dk_spf_lint(&r, domain, w->out)) < 0)
         goto fail;
     dk_strlcpy(w->stack[w->depth], domain, sizeof w->stack[0]);
     w->depth++;
@@ -486,7 +487,7 @@ int dk_spf_validate(const dk_spf_dns *d, const char *domain, dk_spf_report *rep,
     w->rep = rep;
     w->out = out;
     w->e = e;
-    rc = walk_domain(w, name, true, NULL);
+    rc = walk_domain(w, name, true, NULL, false);
     free(w);
     if (rc < 0)
         return -1;

@@ -592,7 +592,7 @@ int dk_spf_parse(const char *txt, size_t len, dk_spf_record *r, dk_err *e)
 
 /* ---- findings on a parsed record ------------------------------------------------------ */
 
-int dk_spf_lint(const dk_spf_record *r, const char *where, dk_findings *out)
+static int lint(const dk_spf_record *r, const char *where, bool included, dk_findings *out)
 {
     for (size_t i = 0; i < r->nterms; i++) {
         const dk_spf_term *x = &r->terms[i];
@@ -643,13 +643,23 @@ int dk_spf_lint(const dk_spf_record *r, const char *where, dk_findings *out)
             break;
         }
     }
-    if (r->all < 0 && r->redirect < 0) {
+    if (!included && r->all < 0 && r->redirect < 0) {
         if (dk_findings_add(out, DK_SEV_WARN, where, "end the record with -all or ~all",
                             "the record has no \"all\" and no redirect: other senders get "
                             "neutral") < 0)
             return -1;
     }
     return 0;
+}
+
+int dk_spf_lint(const dk_spf_record *r, const char *where, dk_findings *out)
+{
+    return lint(r, where, false, out);
+}
+
+int dk_spf_lint_included(const dk_spf_record *r, const char *where, dk_findings *out)
+{
+    return lint(r, where, true, out);
 }
 
 int dk_spf_lint_length(size_t len, const char *where, dk_findings *out)

@@ -320,6 +320,13 @@ static void test_from(void **state)
     assert_string_equal(d, "example.com");
     assert_int_equal(from1("=?utf-8?q?J=C3=B6rg?=\r\n <j@example.de.>", d), 0);
     assert_string_equal(d, "example.de");
+    /* an internationalised domain becomes its A-label */
+    assert_int_equal(from1("j@b\xc3\xbc"
+                           "cher.example",
+                           d),
+                     0);
+    assert_string_equal(d, "xn--bcher-kva.example");
+    assert_int_equal(from1("j@\xff\xfe.example", d), -1);
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (from1(bad[i], d) != -1)

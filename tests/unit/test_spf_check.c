@@ -519,6 +519,69 @@ static void test_check_host_limits(void **state)
     pzone_free(&z);
 }
 
+/* Findings on included records: a missing "all" is normal there, +all is not. */
+static void test_included_findings(void **state)
+{
+    pzone z;
+    dk_spf_report rep;
+    dk_findings f;
+
+    (void)state;
+    pzone_init(&z);
+    pzone_add(&z, "example.com", 'T', DK_DNS_OK,
+              "v=spf1 include:a.example.net include:b.example.net -all", NULL);
+    pzone_add(&z, "a.example.net", 'T', DK_DNS_OK, "v=spf1 ip4:192.0.2.0/24", NULL);
+    pzone_add(&z, "b.example.net", 'T', DK_DNS_OK, "v=spf1 +all", NULL);
+    assert_int_equal(validate(&z, "example.com", &rep, &f), DK_SPF_ST_VALID);
+    assert_int_equal(count_sev(&f, DK_SEV_WARN, "no \"all\""), 0);
+    assert_int_equal(count_sev(&f, DK_SEV_CRIT, "every host"), 1);
+    assert_string_equal(f.v[0].where, "b.example.net");
+    dk_spf_report_free(&rep);
+    dk_findings_free(&f);
+    /* the same record as a redirect target is the policy: warned */
+    pzone_add(&z, "r.example.com", 'T', DK_DNS_OK, "v=spf1 redirect=a.example.net", NULL);
+    assert_int_equal(validate(&z, "r.example.com", &rep, &f), DK_SPF_ST_VALID);
+    assert_int_equal(count_sev(&f, DK_SEV_WARN, "no \"all\""), 1);
+    dk_spf_report_free(&rep);
+    dk_findings_free(&f);
+    pzone_free(&z);
+}
+
+/* At most 10 PTR names are looked at; lookups a callback cannot do are
+ * temperror, never fail. */
+static void test_check_host_ptr_and_missing(void **state)
+{
+    pzone z;
+    dk_spf_eval ev;
+    dk_spf_dns d;
+    dk_spf_ip ip;
+    dk_err e;
+
+    (void)state;
+    pzone_init(&z);
+    pzone_add(&z, "example.org", 'T', DK_DNS_OK, "v=spf1 ptr -all", NULL);
+    pzone_add(&z, "192.0.2.7", 'P', DK_DNS_OK, "p1.other.example", "p2.other.example",
+              "p3.other.example", "p4.other.example", "p5.other.example", "p6.other.example",
+              "p7.other.example", "p8.other.example", "p9.other.example", "p10.other.example",
+              "mail.example.org", NULL);
+    pzone_add(&z, "mail.example.org", 'A', DK_DNS_OK, "192.0.2.7", NULL);
+    assert_int_equal(host(&z, "192.0.2.7", "example.org", NULL, &ev), DK_SPF_FAIL);
+    assert_int_equal(z.queries['A'], 0); /* the 11th name was never looked up */
+    pzone_add(&z, "192.0.2.8", 'P', DK_DNS_OK, "mail.example.org", NULL);
+    pzone_add(&z, "192.0.2.9", 'P', DK_DNS_OK, "mail.example.org", NULL);
+    assert_int_equal(host(&z, "192.0.2.8", "example.org", NULL, &ev), DK_SPF_FAIL);
+    pzone_add(&z, "mail.example.org", 'A', DK_DNS_OK, "192.0.2.9", NULL);
+    assert_int_equal(host(&z, "192.0.2.9", "example.org", NULL, &ev), DK_SPF_PASS);
+
+    pzone_add(&z, "a.example.org", 'T', DK_DNS_OK, "v=spf1 a -all", NULL);
+    pzone_spf_dns(&z, &d);
+    d.addr = NULL;
+    assert_int_equal(dk_spf_ip_parse("192.0.2.1", &ip, NULL), 0);
+    assert_int_equal(dk_spf_check_host(&d, &ip, "a.example.org", NULL, NULL, 0, &ev, &e), 0);
+    assert_int_equal(ev.result, DK_SPF_TEMPERROR);
+    pzone_free(&z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +596,8 @@ int main(void)
         cmocka_unit_test(test_through_resolver),
         cmocka_unit_test(test_check_host),
         cmocka_unit_test(test_check_host_limits),
+        cmocka_unit_test(test_included_findings),
+        cmocka_unit_test(test_check_host_ptr_and_missing),
     };
 
     (void)dump;
