@@ -260,8 +260,14 @@ typedef struct dk_spf_eval {
 /*
  * check_host(ip, domain, sender) with RFC 7208 semantics: mechanisms in
  * order, include results mapped as 5.2, redirect, the limits of 4.6.4
- * (exceeding one is permerror), macros expanded with ctx.  helo may be
- * NULL.  `now` is %{t}.  Returns -1 only on errors outside SPF.
+ * (exceeding one is permerror), macros expanded with the sender, helo
+ * and ip.  An empty sender is "postmaster@<helo>".  IPv4-mapped IPv6
+ * clients are treated as IPv4.  helo may be NULL.  `now` is %{t}.
+ * Not done: the exp= explanation is not fetched (ev->why says which term
+ * decided), %{p} expands to "unknown", and a target name holding bytes
+ * other than letters, digits, '-', '_' and dots is not queried (it is
+ * treated as non-existent, a void lookup).
+ * Returns -1 only on errors outside SPF.
  */
 int dk_spf_check_host(const dk_spf_dns *d, const dk_spf_ip *ip, const char *domain,
                       const char *sender, const char *helo, long long now, dk_spf_eval *ev,

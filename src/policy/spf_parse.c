@@ -326,22 +326,24 @@ static int parse_dual_cidr(const char *s, size_t n, int *c4, int *c6)
     return i == n ? 0 : -1;
 }
 
-/* Index of the first '/' outside %{...}, or n. */
-static size_t find_slash(const char *s, size_t n)
+/* Where a dual-cidr-length suffix ("/N", "//N", "/N//N") at the end of a
+ * domain-spec starts, or n.  A '/' elsewhere belongs to the domain-spec
+ * (RFC 7208 7.1 allows it: "a:foo:bar/baz.example.com" is valid). */
+static size_t cidr_suffix(const char *s, size_t n)
 {
-    bool in_macro = false;
+    size_t i = n, j = n;
 
-    for (size_t i = 0; i < n; i++) {
-        if (!in_macro && s[i] == '%' && i + 1 < n && s[i + 1] == '{')
-            in_macro = true;
-        else if (in_macro && s[i] == '}')
-            in_macro = false;
-        else if (!in_macro && s[i] == '%' && i + 1 < n)
-            i++;
-        else if (!in_macro && s[i] == '/')
-            return i;
+    while (j > 0 && is_digit((unsigned char)s[j - 1]))
+        j--;
+    if (j < i && j >= 2 && s[j - 1] == '/' && s[j - 2] == '/') {
+        i = j - 2;
+        j = i;
+        while (j > 0 && is_digit((unsigned char)s[j - 1]))
+            j--;
     }
-    return n;
+    if (j < i && j >= 1 && s[j - 1] == '/' && !(j >= 2 && s[j - 2] == '/'))
+        i = j - 1;
+    return i;
 }
 
 static const struct {
@@ -490,7 +492,7 @@ static int parse_term(const char *t, size_t n, dk_spf_term *x, dk_spf_record *r,
     case DK_SPF_MX:
         slash = 0;
         if (rest > 0 && p[0] == ':') {
-            slash = 1 + find_slash(p + 1, rest - 1);
+            slash = 1 + cidr_suffix(p + 1, rest - 1);
             if (slash == 1)
                 return term_err(e, x->col, t, n, "empty domain after ':'");
             x->spec = dk_strndup(p + 1, slash - 1, e);

@@ -160,6 +160,20 @@ static void test_parse_permerrors(void **state)
         "ample.com",
         "v=spf1 include:\xc3\xa9xample.com",
         "v=spf1 unknown=%",
+        "v=spf1 -all.",
+        "v=spf1 moo.cow/far_out=man:dog/cat ip4:1.2.3.4 -all",
+        "v=spf1 moo.cow:far_out=man:dog/cat ip4:1.2.3.4 -all",
+        "v=spf1 ip4:1.2.3.4 redirect:t2.example.com",
+        "v=spf1 a:foo-bar -all",
+        "v=spf1 a:example.com:8080",
+        "v=spf1 a:111.222.33.44",
+        "v=spf1 a:museum.",
+        "v=spf1 a:example.com/24/64",
+        "v=spf1 a:example.com/",
+        "v=spf1 a:/24",
+        "v=spf1 mx:example.com///64",
+        "v=spf1 include +all",
+        "v=spf1 ptr:",
     };
     char why[800];
 
@@ -203,6 +217,10 @@ static void test_parse_valid_edges(void **state)
         "v=spf1 exp=%{d}",
         "v=spf1 a:%%.example.com a:%_x.example.com a:%-x.example.com",
         "v=spf1 mx:%{d}/24",
+        "v=spf1 a:foo:bar/baz.example.com",
+        "v=spf1 a:foo.example.xn--zckzah -all",
+        "v=spf1 moo.cow-far_out=man:dog/cat ip4:1.2.3.4 -all",
+        "v=spf1 all -all",
     };
 
     (void)state;

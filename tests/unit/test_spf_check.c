@@ -582,6 +582,111 @@ static void test_check_host_ptr_and_missing(void **state)
     pzone_free(&z);
 }
 
+/* Semantics that implementations have got wrong (cases modelled on the
+ * openspf RFC 7208 test suite, with our own zone). */
+static void test_check_host_semantics(void **state)
+{
+    pzone z;
+    dk_spf_eval ev;
+    dk_spf_report rep;
+    dk_findings f;
+
+    (void)state;
+    pzone_init(&z);
+    /* exactly 10 terms then a match; the 11th is never reached */
+    pzone_add(&z, "t1.example.com", 'T', DK_DNS_OK,
+              "v=spf1 a mx a mx a mx a mx a ptr ip4:192.0.2.4 -all", NULL);
+    pzone_add(&z, "t1.example.com", 'A', DK_DNS_OK, "192.0.2.8", NULL);
+    pzone_add(&z, "t1.example.com", 'M', DK_DNS_OK, "t1.example.com", NULL);
+    assert_int_equal(host(&z, "192.0.2.4", "t1.example.com", NULL, &ev), DK_SPF_PASS);
+    assert_int_equal(ev.lookups, 10);
+    pzone_add(&z, "t2.example.com", 'T', DK_DNS_OK,
+              "v=spf1 a mx a mx a mx a mx a ptr a ip4:192.0.2.4 -all", NULL);
+    pzone_add(&z, "t2.example.com", 'A', DK_DNS_OK, "192.0.2.20", NULL);
+    pzone_add(&z, "t2.example.com", 'M', DK_DNS_OK, "t2.example.com", NULL);
+    assert_int_equal(host(&z, "192.0.2.4", "t2.example.com", NULL, &ev), DK_SPF_PERMERROR);
+
+    /* the receiver stops at the match; the validator counts the worst case */
+    pzone_add(&z, "t3.example.com", 'T', DK_DNS_OK,
+              "v=spf1 a include:inc.example.com ip4:192.0.2.4 mx -all", NULL);
+    pzone_add(&z, "t3.example.com", 'A', DK_DNS_OK, "192.0.2.99", NULL);
+    pzone_add(&z, "t3.example.com", 'M', DK_DNS_OK, "t3.example.com", NULL);
+    pzone_add(&z, "inc.example.com", 'T', DK_DNS_OK, "v=spf1 a a a a a a a a", NULL);
+    pzone_add(&z, "inc.example.com", 'A', DK_DNS_OK, "192.0.2.10", NULL);
+    assert_int_equal(host(&z, "192.0.2.4", "t3.example.com", NULL, &ev), DK_SPF_PASS);
+    assert_int_equal(validate(&z, "t3.example.com", &rep, &f), DK_SPF_ST_PERMERROR);
+    assert_int_equal(rep.lookups, 11);
+    dk_spf_report_free(&rep);
+    dk_findings_free(&f);
+
+    /* a/0 matches any IPv4 address of the name, never an IPv6 client;
+     * a//0 the other way round */
+    pzone_add(&z, "t4.example.com", 'T', DK_DNS_OK, "v=spf1 a/0 -all", NULL);
+    pzone_add(&z, "t4.example.com", 'A', DK_DNS_OK, "198.51.100.1", NULL);
+    pzone_add(&z, "t4.example.com", '6', DK_DNS_OK, "2001:db8::2", NULL);
+    assert_int_equal(host(&z, "192.0.2.4", "t4.example.com", NULL, &ev), DK_SPF_PASS);
+    assert_int_equal(host(&z, "2001:db8:77::1", "t4.example.com", NULL, &ev), DK_SPF_FAIL);
+    pzone_add(&z, "t5.example.com", 'T', DK_DNS_OK, "v=spf1 a//0 -all", NULL);
+    pzone_add(&z, "t5.example.com", '6', DK_DNS_OK, "2001:db8::1", NULL);
+    assert_int_equal(host(&z, "192.0.2.4", "t5.example.com", NULL, &ev), DK_SPF_FAIL);
+    assert_int_equal(host(&z, "::ffff:192.0.2.4", "t5.example.com", NULL, &ev), DK_SPF_FAIL);
+    assert_int_equal(host(&z, "2001:db8:77::1", "t5.example.com", NULL, &ev), DK_SPF_PASS);
+
+    /* a null MX ("") matches nothing and is no error */
+    pzone_add(&z, "t6.example.com", 'T', DK_DNS_OK, "v=spf1 mx", NULL);
+    pzone_add(&z, "t6.example.com", 'M', DK_DNS_OK, "", NULL);
+    assert_int_equal(host(&z, "192.0.2.4", "t6.example.com", NULL, &ev), DK_SPF_NEUTRAL);
+    /* no MX: the name is not its own MX */
+    pzone_add(&z, "t7.example.com", 'T', DK_DNS_OK, "v=spf1 mx", NULL);
+    pzone_add(&z, "t7.example.com", 'A', DK_DNS_OK, "192.0.2.4", NULL);
+    assert_int_equal(host(&z, "192.0.2.4", "t7.example.com", NULL, &ev), DK_SPF_NEUTRAL);
+
+    /* redirect changes the domain a bare "a" refers to */
+    pzone_add(&z, "t8.example.com", 'T', DK_DNS_OK, "v=spf1 redirect=t8r.example.com", NULL);
+    pzone_add(&z, "t8.example.com", 'A', DK_DNS_OK, "192.0.2.1", NULL);
+    pzone_add(&z, "t8r.example.com", 'T', DK_DNS_OK, "v=spf1 a -all", NULL);
+    pzone_add(&z, "t8r.example.com", 'A', DK_DNS_OK, "192.0.2.2", NULL);
+    assert_int_equal(host(&z, "192.0.2.2", "t8.example.com", NULL, &ev), DK_SPF_PASS);
+    assert_int_equal(host(&z, "192.0.2.1", "t8.example.com", NULL, &ev), DK_SPF_FAIL);
+
+    /* exists looks up A even for an IPv6 client; trailing dots are ignored */
+    pzone_add(&z, "t9.example.com", 'T', DK_DNS_OK, "v=spf1 exists:%{l2r-}.user.example.com. -all",
+              NULL);
+    pzone_add(&z, "gladstone.philip.user.example.com", 'A', DK_DNS_OK, "127.0.0.2", NULL);
+    assert_int_equal(
+        host(&z, "2001:db8::9", "t9.example.com", "philip-gladstone-test@x.example", &ev),
+        DK_SPF_PASS);
+    assert_int_equal(host(&z, "2001:db8::9", "t9.example.com", "someone-else@x.example", &ev),
+                     DK_SPF_FAIL);
+
+    /* a HELO that is no domain name gives no match, not an error */
+    pzone_add(&z, "t10.example.com", 'T', DK_DNS_OK, "v=spf1 a:%{H} -all", NULL);
+    {
+        dk_spf_dns d;
+        dk_spf_ip ip;
+        dk_err e;
+
+        pzone_spf_dns(&z, &d);
+        assert_int_equal(dk_spf_ip_parse("192.0.2.4", &ip, NULL), 0);
+        assert_int_equal(dk_spf_check_host(&d, &ip, "t10.example.com", "a@t10.example.com",
+                                           "JUMPIN' JUPITER", 0, &ev, &e),
+                         0);
+        assert_int_equal(ev.result, DK_SPF_FAIL);
+        assert_int_equal(dk_spf_check_host(&d, &ip, "t10.example.com", "a@t10.example.com",
+                                           "[192.0.2.4]", 0, &ev, &e),
+                         0);
+        assert_int_equal(ev.result, DK_SPF_FAIL);
+    }
+    /* initial domain with an over-long label or an empty label: none */
+    assert_int_equal(host(&z, "192.0.2.4",
+                          "a1234567890123456789012345678901234567890123456789012345678901234"
+                          ".example.com",
+                          NULL, &ev),
+                     DK_SPF_NONE);
+    assert_int_equal(host(&z, "192.0.2.4", "a...example.com", NULL, &ev), DK_SPF_NONE);
+    pzone_free(&z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -598,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_check_host_limits),
         cmocka_unit_test(test_included_findings),
         cmocka_unit_test(test_check_host_ptr_and_missing),
+        cmocka_unit_test(test_check_host_semantics),
     };
 
     (void)dump;
