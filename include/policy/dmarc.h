@@ -157,6 +157,40 @@ int dk_dmarc_check_report_auth(dk_resolver *r, const char *domain, const char *d
 int dk_dmarc_fetch(dk_resolver *res, const dk_psl *psl, const char *from_domain,
                    dk_dmarc_record *rec, char *found_at, size_t size, dk_err *e);
 
+/* ---- evaluation (RFC 7489 6.6) ------------------------------------------------------ */
+
+enum dk_dmarc_result {
+    DK_DMARC_RES_NONE, /* no policy applies (no record, or several records) */
+    DK_DMARC_RES_PASS, /* SPF or DKIM passed and is aligned */
+    DK_DMARC_RES_FAIL  /* neither is aligned, or the From header is unusable */
+};
+
+const char *dk_dmarc_result_name(enum dk_dmarc_result r); /* "none", "pass", "fail" */
+
+typedef struct dk_dmarc_eval {
+    enum dk_dmarc_result result;
+    bool spf_aligned;       /* SPF passed for an aligned MAIL FROM domain */
+    bool dkim_aligned;      /* a passing DKIM signature has an aligned d= */
+    enum dk_dmarc_p policy; /* what the receiver applies on fail: p, or sp below the
+                             * record's domain; DK_DMARC_UNSET when unknown */
+    bool sampled_out;       /* pct < 100: the policy may be applied one step less */
+    char why[DK_ERR_MSG];
+} dk_dmarc_eval;
+
+/*
+ * The DMARC result of one message.  from_domain is what
+ * dk_dmarc_from_domain gave, or NULL when it failed: the result is then
+ * "fail", never "none" (CVE-2019-16378).  rec is the record that applies
+ * (dk_dmarc_fetch) and rec_domain the domain it was found at, or rec NULL
+ * when none applies.  spf_domain is the MAIL FROM (or HELO) domain with
+ * spf_pass its SPF verdict; dkim_domains the d= of each signature that
+ * verified.  np is not applied (it needs to know whether the From domain
+ * exists).  Never fails.
+ */
+void dk_dmarc_evaluate(const dk_psl *psl, const char *from_domain, const dk_dmarc_record *rec,
+                       const char *rec_domain, const char *spf_domain, bool spf_pass,
+                       const char *const *dkim_domains, size_t ndkim, dk_dmarc_eval *ev);
+
 /* ---- builder ------------------------------------------------------------------------- */
 
 /* The record text for the model's policy, with p and pct overridden

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <idn2.h>
 #include <libpsl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -310,4 +311,59 @@ int dk_dmarc_from_domain(const char *const *values, size_t n, char *domain, size
                               at + 1);
     }
     return 0;
+}
+
+/* ---- evaluation ------------------------------------------------------------------------ */
+
+const char *dk_dmarc_result_name(enum dk_dmarc_result r)
+{
+    switch (r) {
+    case DK_DMARC_RES_PASS:
+        return "pass";
+    case DK_DMARC_RES_FAIL:
+        return "fail";
+    default:
+        return "none";
+    }
+}
+
+void dk_dmarc_evaluate(const dk_psl *psl, const char *from_domain, const dk_dmarc_record *rec,
+                       const char *rec_domain, const char *spf_domain, bool spf_pass,
+                       const char *const *dkim_domains, size_t ndkim, dk_dmarc_eval *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->policy = DK_DMARC_UNSET;
+    if (from_domain == NULL) {
+        ev->result = DK_DMARC_RES_FAIL;
+        snprintf(ev->why, sizeof ev->why,
+                 "the From header does not name exactly one author domain");
+        return;
+    }
+    if (rec == NULL) {
+        ev->result = DK_DMARC_RES_NONE;
+        snprintf(ev->why, sizeof ev->why, "no DMARC policy applies to %.253s", from_domain);
+        return;
+    }
+    ev->policy = rec->p;
+    if (rec_domain != NULL && strcasecmp(rec_domain, from_domain) != 0 && rec->sp != DK_DMARC_UNSET)
+        ev->policy = rec->sp;
+    ev->sampled_out = rec->pct < 100 || rec->t == 'y';
+    ev->spf_aligned =
+        spf_pass && spf_domain != NULL && dk_dmarc_aligned(psl, from_domain, spf_domain, rec->aspf);
+    for (size_t i = 0; i < ndkim && !ev->dkim_aligned; i++) {
+        if (dkim_domains[i] != NULL &&
+            dk_dmarc_aligned(psl, from_domain, dkim_domains[i], rec->adkim))
+            ev->dkim_aligned = true;
+    }
+    if (ev->spf_aligned || ev->dkim_aligned) {
+        ev->result = DK_DMARC_RES_PASS;
+        snprintf(ev->why, sizeof ev->why, "%s%s%s aligned with %.253s",
+                 ev->dkim_aligned ? "DKIM" : "", ev->dkim_aligned && ev->spf_aligned ? " and " : "",
+                 ev->spf_aligned ? "SPF" : "", from_domain);
+    } else {
+        ev->result = DK_DMARC_RES_FAIL;
+        snprintf(ev->why, sizeof ev->why,
+                 "neither SPF nor DKIM passed aligned with %.253s (adkim=%c, aspf=%c)", from_domain,
+                 rec->adkim, rec->aspf);
+    }
 }

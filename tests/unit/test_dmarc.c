@@ -585,6 +585,65 @@ static void test_build_defaults(void **state)
     assert_int_equal(n, 0);
 }
 
+/* DMARC result of a message: alignment, sp below the record's domain, and
+ * an unusable From is "fail", never "none" (CVE-2019-16378). */
+static void test_evaluate(void **state)
+{
+    dk_dmarc_record r;
+    dk_dmarc_eval ev;
+    const char *d_sub[] = {"mail.example.com"};
+    const char *d_other[] = {"example.net", "mail.example.com"};
+    const char *two[] = {"a@example.com", "b@evil.example"};
+    char from[256];
+
+    (void)state;
+    assert_int_equal(parse("v=DMARC1; p=reject; sp=quarantine; adkim=s", &r, NULL), 0);
+    /* adkim=s: d=mail.example.com does not align with example.com */
+    dk_dmarc_evaluate(NULL, "example.com", &r, "example.com", NULL, false, d_sub, 1, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_FAIL);
+    assert_false(ev.dkim_aligned);
+    assert_int_equal(ev.policy, DK_DMARC_REJECT);
+    assert_non_null(strstr(ev.why, "adkim=s"));
+    /* relaxed SPF aligns the subdomain MAIL FROM */
+    dk_dmarc_evaluate(NULL, "example.com", &r, "example.com", "bounce.example.com", true, d_sub, 1,
+                      &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_PASS);
+    assert_true(ev.spf_aligned);
+    /* SPF must have passed */
+    dk_dmarc_evaluate(NULL, "example.com", &r, "example.com", "example.com", false, NULL, 0, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_FAIL);
+    /* a subdomain From under the organisational record gets sp */
+    dk_dmarc_evaluate(NULL, "mail.example.com", &r, "example.com", NULL, false, d_other, 2, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_PASS);
+    assert_true(ev.dkim_aligned);
+    dk_dmarc_evaluate(NULL, "news.example.com", &r, "example.com", NULL, false, d_other, 1, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_FAIL);
+    assert_int_equal(ev.policy, DK_DMARC_QUARANTINE);
+    dk_dmarc_record_free(&r);
+
+    /* relaxed across example.co.uk */
+    assert_int_equal(parse("v=DMARC1; p=reject; pct=50", &r, NULL), 0);
+    d_sub[0] = "mail.example.co.uk";
+    dk_dmarc_evaluate(NULL, "news.example.co.uk", &r, "example.co.uk", NULL, false, d_sub, 1, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_PASS);
+    assert_true(ev.sampled_out);
+    d_sub[0] = "other.co.uk";
+    dk_dmarc_evaluate(NULL, "example.co.uk", &r, "example.co.uk", "co.uk", true, d_sub, 1, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_FAIL);
+
+    /* From with two addresses: fail even though a signature aligns */
+    assert_int_equal(dk_dmarc_from_domain(two, 2, from, sizeof from, NULL), -1);
+    dk_dmarc_evaluate(NULL, NULL, &r, "example.com", "example.com", true, two, 1, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_FAIL);
+    assert_string_equal(dk_dmarc_result_name(ev.result), "fail");
+    /* also when no record was found */
+    dk_dmarc_evaluate(NULL, NULL, NULL, NULL, NULL, false, NULL, 0, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_FAIL);
+    dk_dmarc_evaluate(NULL, "example.org", NULL, NULL, NULL, false, NULL, 0, &ev);
+    assert_int_equal(ev.result, DK_DMARC_RES_NONE);
+    dk_dmarc_record_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_report_auth), cmocka_unit_test(test_check_report_auth),
         cmocka_unit_test(test_fetch),       cmocka_unit_test(test_lint),
         cmocka_unit_test(test_build),       cmocka_unit_test(test_build_defaults),
+        cmocka_unit_test(test_evaluate),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
