@@ -111,7 +111,7 @@ static int z_txt(void *ud, const char *name, dk_dns_txt_answer *out, dk_err *e)
     return 0;
 }
 
-const dk_dns_ops pzone_ops = {z_txt};
+const dk_dns_ops pzone_ops = {z_txt, NULL};
 
 static int z_addr(void *ud, const char *name, int family, dk_spf_addrs *out, dk_err *e)
 {
