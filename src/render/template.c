@@ -209,8 +209,8 @@ static int next_tag(const tstate *t, const char *p, const char *end, tag *g, dk_
             if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                   (ch >= '0' && ch <= '9') || ch == '_'))
                 return dk_err_setloc(e, DK_EINVAL, t->name, line_of(t, o), 0,
-                                     "tag names are letters, digits and '_': '%.*s'",
-                                     (int)g->idlen, g->id);
+                                     "tag names are letters, digits and '_': '%.*s'", (int)g->idlen,
+                                     g->id);
         }
     }
     if (g->kind != 0) {
@@ -258,8 +258,8 @@ static int render(const tstate *t, const char *p, const char *end, const dk_tctx
             const dk_tvar *v = find(c, g.id, g.idlen);
 
             if (v == NULL || v->is_list)
-                return dk_err_setloc(e, DK_EINVAL, t->name, line_of(t, g.open), 0,
-                                     "%s '%.*s'", v == NULL ? "unknown variable" : "list used as a value",
+                return dk_err_setloc(e, DK_EINVAL, t->name, line_of(t, g.open), 0, "%s '%.*s'",
+                                     v == NULL ? "unknown variable" : "list used as a value",
                                      (int)g.idlen, g.id);
             if (dk_buf_puts(out, v->value, e) < 0)
                 return -1;
