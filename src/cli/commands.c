@@ -3,6 +3,10 @@
 #include "cli/commands.h"
 
 const dk_command dk_commands[] = {
+    {"init",
+     "[--domain D]... [--selector S] [--algorithm rsa|ed25519] [--bits N] [--subdomains] [--socket "
+     "S] [--answers FILE] [--print]",
+     "create or update the model from flags or an answers file", cmd_init_help, cmd_init},
     {"version", "", "print the version", "", cmd_version},
     {NULL, NULL, NULL, NULL, NULL},
 };
