@@ -487,6 +487,20 @@ static int plan_keys(dk_plan *p, const dk_model *m, const dk_root *r, const dk_p
                 continue;
             }
             rc = dk_keysafe_check(r, s->key_path, m->opendkim.user, why, sizeof why, e);
+            if (rc == 1 && !owner_ok(r, s->key_path, &st, m->opendkim.user, m->opendkim.user,
+                                     0600)) {
+                /* safe, but OpenDKIM reads keys after dropping to its user */
+                dk_op *op = add_op(p, DK_OP_OWNER, s->key_path, e);
+
+                if (op == NULL)
+                    return -1;
+                (void)snprintf(op->owner, sizeof op->owner, "%s", m->opendkim.user);
+                (void)snprintf(op->group, sizeof op->group, "%s", m->opendkim.user);
+                op->mode = 0600;
+                summ(op, "hand key %s to %s (%s:%s 0600): OpenDKIM reads it as that user",
+                     s->key_path, op->owner, op->owner, op->group);
+                continue;
+            }
             if (rc < 0) {
                 FIND(p, DK_SEV_CRIT, where, "", "cannot check key %s: %s", s->key_path, e->msg);
             } else if (rc == 0) {
