@@ -9,7 +9,7 @@
  *     user has that group as primary group or is listed as a member;
  *   each directory: not writable by others; group-writable only under the
  *     same group rule; owner-writable only when owned by root or the
- *     OpenDKIM user; a directory nobody but its owner can enter ends the walk.
+ *     OpenDKIM user.
  * Symbolic links anywhere on the way are refused outright (OpenDKIM would
  * resolve them; dkimctl never follows them).
  *

@@ -180,7 +180,5 @@ int dk_keysafe_check(const dk_root *r, const char *key_sys, const char *user, ch
                            partial, user);
             return 0;
         }
-        if ((st.st_mode & (S_IXGRP | S_IXOTH)) == 0)
-            return 1; /* nobody else can get below here */
     }
 }
