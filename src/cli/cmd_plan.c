@@ -42,9 +42,8 @@ int cmd_plan_prepare(dk_cli *cli, dk_model *m, dk_plan *p, bool reload)
         return DK_EXIT_FAIL;
     }
     for (size_t i = 0; i < mf.n; i++)
-        if (mf.v[i].sev >= DK_SEV_WARN &&
-            dk_findings_add(&p->findings, mf.v[i].sev, mf.v[i].where, mf.v[i].fix, "%s",
-                            mf.v[i].what) < 0) {
+        if (mf.v[i].sev >= DK_SEV_WARN && dk_findings_add(&p->findings, mf.v[i].sev, mf.v[i].where,
+                                                          mf.v[i].fix, "%s", mf.v[i].what) < 0) {
             dk_findings_free(&mf);
             return DK_EXIT_FAIL;
         }

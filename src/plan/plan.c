@@ -487,8 +487,8 @@ static int plan_keys(dk_plan *p, const dk_model *m, const dk_root *r, const dk_p
                 continue;
             }
             rc = dk_keysafe_check(r, s->key_path, m->opendkim.user, why, sizeof why, e);
-            if (rc == 1 && !owner_ok(r, s->key_path, &st, m->opendkim.user, m->opendkim.user,
-                                     0600)) {
+            if (rc == 1 &&
+                !owner_ok(r, s->key_path, &st, m->opendkim.user, m->opendkim.user, 0600)) {
                 /* safe, but OpenDKIM reads keys after dropping to its user */
                 dk_op *op = add_op(p, DK_OP_OWNER, s->key_path, e);
 

@@ -239,30 +239,26 @@ static void test_keysafe(void **state)
 
     (void)state;
     assert_int_equal(dk_root_init(&r, root_dir, &e), 0);
-    assert_int_equal(dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why,
-                                      &e),
-                     1);
+    assert_int_equal(
+        dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why, &e), 1);
     /* readable by other users */
     (void)snprintf(p, sizeof p, "%s/etc/dkimkeys/k.private", root_dir);
     assert_int_equal(chmod(p, 0644), 0);
-    assert_int_equal(dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why,
-                                      &e),
-                     0);
+    assert_int_equal(
+        dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why, &e), 0);
     assert_non_null(strstr(why, "read or written by other users"));
     /* group-readable, and the group has another user as primary group (eve) */
     assert_int_equal(chmod(p, 0640), 0);
     assert_int_equal(chown(p, (uid_t)-1, 108), 0);
-    assert_int_equal(dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why,
-                                      &e),
-                     0);
+    assert_int_equal(
+        dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why, &e), 0);
     assert_non_null(strstr(why, "eve"));
     assert_int_equal(chmod(p, 0600), 0);
     /* a directory on the way writable by others */
     (void)snprintf(p, sizeof p, "%s/etc", root_dir);
     assert_int_equal(chmod(p, 0757), 0);
-    assert_int_equal(dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why,
-                                      &e),
-                     0);
+    assert_int_equal(
+        dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why, &e), 0);
     assert_non_null(strstr(why, "/etc is writable by other users"));
     assert_int_equal(chmod(p, 0755), 0);
     /* a symlink on the way */
@@ -273,8 +269,7 @@ static void test_keysafe(void **state)
     assert_non_null(strstr(why, "/etc/keys is a symbolic link"));
     assert_int_equal(unlink(p), 0);
     /* unknown user */
-    assert_int_equal(dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "nobody", why, sizeof why,
-                                      &e),
+    assert_int_equal(dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "nobody", why, sizeof why, &e),
                      -1);
 }
 
