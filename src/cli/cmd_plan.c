@@ -26,8 +26,8 @@ int cmd_plan_prepare(dk_cli *cli, dk_model *m, dk_plan *p, bool reload)
     dk_err e;
 
     dk_err_clear(&e);
-    dk_model_init(m);
     dk_plan_init(p);
+    /* dk_model_load initialises the model, also when it fails */
     if (dk_model_load(m, &cli->root, cli->config, &e) < 0) {
         dk_cli_error(cli, &e);
         if (e.code == DK_ENOENT)
