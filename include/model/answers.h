@@ -45,8 +45,8 @@ void dk_answers_init(dk_answers *a, time_t now);
 void dk_answers_free(dk_answers *a);
 
 /* Parse an answers file (on failure *a is left initialised to defaults). */
-int dk_answers_parse(dk_answers *a, const char *name, const char *text, size_t len, dk_err *e,
-                     time_t now);
+int dk_answers_parse(dk_answers *a, const char *name, const char *text, size_t len, time_t now,
+                     dk_err *e);
 
 /* Set one answer from text, checked as in the file: key is a top-level
  * key of the answers file ("domains" appends); label names it in errors

@@ -11,9 +11,10 @@
 #include "util/buf.h"
 
 const char cmd_init_help[] =
-    "Creates the model (" DK_MODEL_PATH ", or --config) or adds to the existing one;\n"
-    "nothing else on the system is touched.  An existing model that does not load\n"
-    "is left alone (fix it first).  Re-running with the same answers changes nothing.\n"
+    "Creates the model (" DK_MODEL_PATH ", or --config) or adds to the\n"
+    "existing one; nothing else on the system is touched.  An existing model that\n"
+    "does not load is left alone (fix it first).  Re-running with the same answers\n"
+    "changes nothing.  The file is replaced atomically, the old one kept as a backup.\n"
     "\n"
     "Options:\n"
     "  --domain D          a mail domain to sign (repeatable; IDNs become A-labels)\n"
@@ -125,7 +126,7 @@ static int read_args(dk_cli *cli, int argc, char **argv, dk_answers *a, bool *pr
         dk_buf_init(&b, DK_MODEL_MAXSIZE + 1);
         rc = dk_read_file(answers, DK_MODEL_MAXSIZE, &b, &e);
         if (rc == 0)
-            rc = dk_answers_parse(a, answers, b.data != NULL ? b.data : "", b.len, &e, now);
+            rc = dk_answers_parse(a, answers, b.data != NULL ? b.data : "", b.len, now, &e);
         dk_buf_free(&b);
         if (rc < 0)
             return fail(cli, &e, DK_EXIT_USAGE);
@@ -162,8 +163,9 @@ int cmd_init(dk_cli *cli, int argc, char **argv)
     dk_model_free(&m);
     if (dk_model_load(&m, &cli->root, cli->config, &e) < 0) {
         if (e.code != DK_ENOENT) {
-            dk_err_prefix(&e, "the existing model was not changed: ");
             rc = fail(cli, &e, DK_EXIT_USAGE);
+            fprintf(stderr, "%s: init: the existing model was left as it is; fix it first\n",
+                    cli->progname);
             goto out;
         }
         fresh = true;

@@ -29,8 +29,8 @@ void dk_answers_free(dk_answers *a)
     memset(a, 0, sizeof *a);
 }
 
-int dk_answers_parse(dk_answers *a, const char *name, const char *text, size_t len, dk_err *e,
-                     time_t now)
+int dk_answers_parse(dk_answers *a, const char *name, const char *text, size_t len, time_t now,
+                     dk_err *e)
 {
     dk_answers tmp;
 
@@ -53,21 +53,23 @@ int dk_answers_set(dk_answers *a, const char *key, const char *value, const char
     return dk_section_set(&dk_answers_section, a, key, value, label, e);
 }
 
-/* Replace *dst (a section object) with a deep copy of *src. */
+/* Replace *dst (an spf or dmarc policy) with a deep copy of *src. */
 static int replace(const dk_section *sec, void *dst, const void *src, size_t size, dk_err *e)
 {
-    unsigned char tmp[sizeof(dk_spf_policy) > sizeof(dk_dmarc_policy) ? sizeof(dk_spf_policy)
-                                                                      : sizeof(dk_dmarc_policy)];
+    union {
+        dk_spf_policy spf;
+        dk_dmarc_policy dmarc;
+    } tmp;
 
     if (size > sizeof tmp)
         return dk_err_set(e, DK_EINTERNAL, "section too large to copy");
-    memcpy(tmp, src, size);
-    if (dk_section_copy(sec, tmp, src, e) < 0) {
-        dk_section_free(sec, tmp);
+    memcpy(&tmp, src, size);
+    if (dk_section_copy(sec, &tmp, src, e) < 0) {
+        dk_section_free(sec, &tmp);
         return -1;
     }
     dk_section_free(sec, dst);
-    memcpy(dst, tmp, size);
+    memcpy(dst, &tmp, size);
     return 0;
 }
 

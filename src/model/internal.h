@@ -31,6 +31,11 @@ enum dk_ftype {
     DK_F_SEQ       /* array of structs: pointer at off, count at count_off */
 };
 
+/* Bounds on repeated entries (a model is written by hand or by dkimctl). */
+#define DK_DOMAINS_MAX   5000
+#define DK_SELECTORS_MAX 64
+#define DK_LIST_MAX      256
+
 #define DK_FF_REQUIRED 1u /* the key must be present */
 #define DK_FF_SEEN     2u /* set the bool at seen_off when the key is present */
 
@@ -49,7 +54,7 @@ typedef struct dk_field {
     const struct dk_section *sub;
     const char *const *names; /* ENUM, CHAR, STR: accepted words */
     size_t nnames;
-    unsigned min, max; /* UINT */
+    unsigned min, max; /* UINT: bounds; LIST, SEQ: most entries (0: no limit) */
     dk_check_fn check;
     const char *defval; /* default as text; NULL: none (empty / zero) */
     unsigned flags;

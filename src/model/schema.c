@@ -316,7 +316,7 @@ static const char *const w_action[] = {"accept", "tempfail", "reject", "quaranti
 #define F_LIST(T, m, k, def, chk, acc, hlp)                                                        \
     {                                                                                              \
         .key = k, .type = DK_F_LIST, .off = offsetof(T, m), .size = DK_PATH_MAX, .check = chk,     \
-        .defval = def, .type_name = "list", .accepts = acc, .help = hlp                            \
+        .max = DK_LIST_MAX, .defval = def, .type_name = "list", .accepts = acc, .help = hlp        \
     }
 #define F_MAP(T, m, k, s, hlp)                                                                     \
     {                                                                                              \
@@ -429,6 +429,7 @@ static const dk_field domain_fields[] = {
            "Also sign mail from every subdomain (*@*.DOMAIN)."),
     {.key = "selectors",
      .type = DK_F_SEQ,
+     .max = DK_SELECTORS_MAX,
      .off = offsetof(dk_domain, sel),
      .size = sizeof(dk_selector),
      .count_off = offsetof(dk_domain, nsel),
@@ -495,6 +496,7 @@ static const dk_field model_fields[] = {
      .help = "Format version of this file."},
     {.key = "domains",
      .type = DK_F_SEQ,
+     .max = DK_DOMAINS_MAX,
      .off = offsetof(dk_model, domains),
      .size = sizeof(dk_domain),
      .count_off = offsetof(dk_model, ndomains),
@@ -522,6 +524,7 @@ static int answers_fixup(void *obj, const dk_ynode *map, const char *file, const
 static const dk_field answers_fields[] = {
     {.key = "domains",
      .type = DK_F_LIST,
+     .max = DK_DOMAINS_MAX,
      .off = offsetof(dk_answers, domains),
      .size = DK_DOMAIN_MAX,
      .check = check_domain,

@@ -527,6 +527,11 @@ static void child_path(char *out, const char *path, const char *key)
 static int decode_field(const dk_field *f, void *obj, const dk_ynode *val, const char *file,
                         const char *path, dk_err *e)
 {
+    if ((f->type == DK_F_LIST || f->type == DK_F_SEQ) && val->kind == DK_Y_SEQ && f->max != 0 &&
+        val->n > f->max) {
+        dk_err_set(e, DK_EINVAL, "%s: %zu entries; at most %u are accepted", path, val->n, f->max);
+        return dk_err_at(e, file, val);
+    }
     switch (f->type) {
     case DK_F_MAP:
         return decode_map(f->sub, at_off(obj, f->off), val, file, path, e);
@@ -975,7 +980,10 @@ int dk_section_set(const dk_section *sec, void *obj, const char *key, const char
             continue;
         if (label == NULL)
             label = key;
-        if (f->type == DK_F_LIST)
+        if (f->type == DK_F_LIST && f->max != 0 &&
+            ((const dk_strlist *)at_off(obj, f->off))->n >= f->max)
+            rc = dk_err_set(e, DK_EINVAL, "%s: at most %u are accepted", label, f->max);
+        else if (f->type == DK_F_LIST)
             rc = list_item(f, at_off(obj, f->off), value, label, e);
         else if (f->type == DK_F_MAP || f->type == DK_F_SEQ)
             rc = dk_err_set(e, DK_EINTERNAL, "%s: not a single value", label);

@@ -414,6 +414,8 @@ static void test_bytes_refused(void **state)
     expect_error_n("version: 1\nfoo\0: 1\n", 19, 2, 4, "NUL byte", NULL);
     /* A NUL through an escape. */
     expect_error(HEAD "opendkim:\n  user: \"a\\0b\"\n", 3, 9, "NUL byte", NULL);
+    expect_error(HEAD "domains:\n  - name: \"exa\\0mple.org\"\n", 3, 11, "NUL byte", NULL);
+    expect_error(DOM "    selectors: [{name: \"s\\x00\"}]\n", 4, 24, "NUL byte", NULL);
     /* Invalid UTF-8: libyaml's reader refuses it; we report line and column. */
     expect_error(HEAD "opendkim:\n  user: op\xff\n", 3, 11, "invalid leading UTF-8 octet", "UTF-8");
     expect_error(HEAD "opendkim:\n  user: \xc3\x28\n", 3, 10, "UTF-8", NULL);
@@ -461,6 +463,24 @@ static void test_nesting(void **state)
     memcpy(p, "x\n", 3);
     expect_error(text, 1, 11, "nesting deeper than the schema", NULL);
     free(text);
+}
+
+static void test_too_many(void **state)
+{
+    dk_buf b;
+
+    (void)state;
+    dk_buf_init(&b, 0);
+    assert_int_equal(dk_buf_puts(&b, DOM "    spf:\n      ip4:\n", NULL), 0);
+    for (int i = 0; i < 257; i++)
+        assert_int_equal(dk_buf_printf(&b, NULL, "        - 192.0.2.%d\n", i % 250), 0);
+    expect_error(b.data, 6, 9, "spf.ip4: 257 entries; at most 256", NULL);
+    dk_buf_reset(&b);
+    assert_int_equal(dk_buf_puts(&b, DOM "    selectors:\n", NULL), 0);
+    for (int i = 0; i < 65; i++)
+        assert_int_equal(dk_buf_printf(&b, NULL, "      - name: s%d\n", i), 0);
+    expect_error(b.data, 5, 7, "selectors: 65 entries; at most 64", NULL);
+    dk_buf_free(&b);
 }
 
 static void test_too_large(void **state)
@@ -706,7 +726,7 @@ static void test_answers_file(void **state)
     dk_err e;
 
     (void)state;
-    if (dk_answers_parse(&a, "answers.yaml", text, len, &e, nov2026()) != 0)
+    if (dk_answers_parse(&a, "answers.yaml", text, len, nov2026(), &e) != 0)
         fail_msg("%u:%u: %s", e.line, e.col, e.msg);
     assert_int_equal(a.domains.n, 2);
     assert_string_equal(a.domains.v[1], "xn--bcher-kva.example");
@@ -794,7 +814,7 @@ static void answers_error(const char *text, unsigned line, unsigned col, const c
     dk_answers a;
     dk_err e;
 
-    if (dk_answers_parse(&a, "a.yaml", text, strlen(text), &e, nov2026()) != -1)
+    if (dk_answers_parse(&a, "a.yaml", text, strlen(text), nov2026(), &e) != -1)
         fail_msg("accepted: %s", text);
     if (e.line != line || e.col != col || strstr(e.msg, s) == NULL)
         fail_msg("%u:%u: %s (want %u:%u '%s')", e.line, e.col, e.msg, line, col, s);
@@ -828,7 +848,7 @@ static void test_answers_ed25519_bits_ignored(void **state)
     const char *text = "algorithm: ed25519\nbits: 4096\n";
 
     (void)state;
-    assert_int_equal(dk_answers_parse(&a, "a.yaml", text, strlen(text), &e, nov2026()), 0);
+    assert_int_equal(dk_answers_parse(&a, "a.yaml", text, strlen(text), nov2026(), &e), 0);
     assert_int_equal(a.bits, 0);
     dk_answers_free(&a);
 }
@@ -850,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_yaml_features_refused),
         cmocka_unit_test(test_bytes_refused),
         cmocka_unit_test(test_nesting),
+        cmocka_unit_test(test_too_many),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_validate),
