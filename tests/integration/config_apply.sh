@@ -160,3 +160,24 @@ rm -rf "$SCRATCH/empty" && mkdir -p "$SCRATCH/empty"
 "$DKIMCTL" --root "$SCRATCH/empty" --templates "$T" plan >"$SCRATCH/nm" 2>&1
 rc=$?
 if [ $rc -eq 2 ] && grep -q 'dkimctl init' "$SCRATCH/nm"; then ok "plan without a model says to run init"; else notok "plan without a model says to run init" "rc=$rc $(cat "$SCRATCH/nm")"; fi
+
+# the systemd unit would listen elsewhere: a drop-in made by Debian's
+# opendkim.service.generate from an old /etc/default/opendkim
+fresh "$R"
+mkdir -p "$R/etc/systemd/system/opendkim.service.d"
+printf '[Service]\nExecStart=\nExecStart=/usr/sbin/opendkim -P /run/opendkim/opendkim.pid -p inet:8891@localhost\n' \
+    >"$R/etc/systemd/system/opendkim.service.d/override.conf"
+D plan >"$SCRATCH/unit" 2>&1
+if grep -q 'warning: /etc/systemd/system/opendkim.service.d/override.conf: systemd starts opendkim with -p inet:8891@localhost, which overrides Socket local:/var/spool/postfix/opendkim/opendkim.sock' "$SCRATCH/unit"; then
+    ok "a systemd drop-in with another socket is reported"
+else
+    notok "a systemd drop-in with another socket is reported" "$(cat "$SCRATCH/unit")"
+fi
+printf '[Service]\nExecStart=\nExecStart=/usr/sbin/opendkim -P /run/opendkim/opendkim.pid -p local:/var/spool/postfix/opendkim/opendkim.sock\n' \
+    >"$R/etc/systemd/system/opendkim.service.d/override.conf"
+D plan >"$SCRATCH/unit2" 2>&1
+if grep -q 'systemd starts opendkim' "$SCRATCH/unit2"; then
+    notok "a drop-in with the same socket is not reported" "$(cat "$SCRATCH/unit2")"
+else
+    ok "a drop-in with the same socket is not reported"
+fi
