@@ -17,5 +17,7 @@ struct dk_model;
 struct dk_plan;
 /* Load and validate the model, build the plan (src/cli/cmd_plan.c). */
 int cmd_plan_prepare(dk_cli *cli, struct dk_model *m, struct dk_plan *p, bool reload);
+int cmd_keygen(dk_cli *cli, int argc, char **argv);
+int cmd_records(dk_cli *cli, int argc, char **argv);
 
 #endif
