@@ -458,6 +458,15 @@ static int plan_keys(dk_plan *p, const dk_model *m, const dk_root *r, const dk_p
                          "key %s cannot be examined: %s", s->key_path, e->msg);
                     continue;
                 }
+                if (s->state == DK_SEL_ACTIVE) {
+                    /* a new key for a selector that signs now would sign
+                     * with a key whose DNS record nobody has published */
+                    FIND(p, DK_SEV_CRIT, where,
+                         "restore the key file, or run 'dkimctl keygen', publish the record it "
+                         "prints ('dkimctl records') and then apply",
+                         "the key file %s of this active selector does not exist", s->key_path);
+                    continue;
+                }
                 if (!o->keygen_available) {
                     FIND(p, DK_SEV_CRIT, where, "run 'dkimctl keygen' first",
                          "the key file %s does not exist and this dkimctl cannot generate it "
