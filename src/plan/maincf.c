@@ -462,6 +462,19 @@ int dk_milters_add(const char *list, const char *milter, char **out, bool *added
     norm = dk_cf_normalize(list != NULL ? list : "", e);
     if (norm == NULL)
         return -1;
+    {
+        int depth = 0;
+
+        for (const char *p = norm; *p != '\0' && depth >= 0; p++)
+            depth += *p == '{' ? 1 : *p == '}' ? -1 : 0;
+        if (depth != 0) {
+            free(norm);
+            return dk_err_set(e, DK_EINVAL,
+                              "unbalanced '{' and '}' in the milter list '%.200s'; Postfix "
+                              "rejects it too",
+                              list);
+        }
+    }
     if (dk_milters_has(norm, milter)) {
         *out = norm;
         return 0;

@@ -815,7 +815,7 @@ static int plan_maincf(dk_plan *p, const dk_model *m, const dk_root *r, const dk
     }
     dk_buf_init(&out, CONF_MAX);
     if (dk_milters_add(dk_maincf_get(&cf, "smtpd_milters"), p->smtpd_milter, &smtpd, &added, e) < 0)
-        goto out;
+        goto bad_list;
     nonv = dk_maincf_get(&cf, "non_smtpd_milters");
     if (nonv != NULL && strcmp(p->smtpd_milter, p->cleanup_milter) == 0 &&
         (dk_milters_has(nonv, "$smtpd_milters") || dk_milters_has(nonv, "${smtpd_milters}") ||
@@ -824,7 +824,7 @@ static int plan_maincf(dk_plan *p, const dk_model *m, const dk_root *r, const dk
         if (non == NULL)
             goto out;
     } else if (dk_milters_add(nonv, p->cleanup_milter, &non, &added, e) < 0) {
-        goto out;
+        goto bad_list;
     }
     {
         const char *keys[] = {"milter_protocol", "milter_default_action", "smtpd_milters",
@@ -834,8 +834,17 @@ static int plan_maincf(dk_plan *p, const dk_model *m, const dk_root *r, const dk
         for (size_t i = 0; i < 4; i++) {
             const char *cur = dk_maincf_get(&cf, keys[i]);
 
-            if (dk_maincf_set(&cf, keys[i], vals[i], e) < 0)
+            if (dk_maincf_set(&cf, keys[i], vals[i], e) < 0) {
+                char why[DK_ERR_MSG];
+
+                (void)snprintf(why, sizeof why, "%s", e->msg);
+                dk_err_clear(e);
+                if (dk_findings_add(&p->findings, DK_SEV_CRIT, sys,
+                                    "remove the control characters from the line", "%s", why) < 0)
+                    goto out;
+                rc = 0; /* reported; no edit planned */
                 goto out;
+            }
             if (cur == NULL || strcmp(cur, vals[i]) != 0 || dk_maincf_count(&cf, keys[i]) > 1) {
                 size_t l = strlen(changed);
                 (void)snprintf(changed + l, sizeof changed - l, "%s%s", l > 0 ? ", " : "", keys[i]);
@@ -893,6 +902,16 @@ static int plan_maincf(dk_plan *p, const dk_model *m, const dk_root *r, const dk
         }
     }
     rc = 0;
+    goto out;
+bad_list:
+    if (e->code == DK_EINVAL) {
+        char why[DK_ERR_MSG];
+
+        (void)snprintf(why, sizeof why, "%s", e->msg);
+        dk_err_clear(e);
+        if (dk_findings_add(&p->findings, DK_SEV_CRIT, sys, "fix the list", "%s", why) == 0)
+            rc = 0; /* reported; no edit planned */
+    }
 out:
     free(smtpd);
     free(non);

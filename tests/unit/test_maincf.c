@@ -184,6 +184,13 @@ static void test_milters(void **state)
     assert_int_equal(dk_milters_add("", "local:/a", &out, &added, &e), 0);
     assert_string_equal(out, "local:/a");
     free(out);
+    /* an unclosed group would swallow the new milter: refused */
+    assert_int_equal(dk_milters_add("{ inet:localhost:11332, default_action=accept", "local:/a",
+                                    &out, &added, &e),
+                     -1);
+    assert_int_equal(e.code, DK_EINVAL);
+    assert_non_null(strstr(e.msg, "unbalanced"));
+    assert_int_equal(dk_milters_add("inet:a:1 }", "local:/a", &out, &added, &e), -1);
     assert_int_equal(dk_milters_add(NULL, "local:/a", &out, &added, &e), 0);
     assert_true(added);
     free(out);
