@@ -32,4 +32,10 @@
 int dk_keysafe_check(const dk_root *r, const char *key_sys, const char *user, char *why,
                      size_t whysize, dk_err *e);
 
+/* Can `user` reach and read the key (search permission on every directory,
+ * read permission on the file), judged with the same owners?  OpenDKIM
+ * loads keys after it has dropped to its user.  1 yes, 0 no (why), -1 error. */
+int dk_keysafe_readable(const dk_root *r, const char *key_sys, const char *user, char *why,
+                        size_t whysize, dk_err *e);
+
 #endif

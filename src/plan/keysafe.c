@@ -182,3 +182,49 @@ int dk_keysafe_check(const dk_root *r, const char *key_sys, const char *user, ch
         }
     }
 }
+
+/* Is gid one of user's groups (primary, or listed as a member)? */
+static bool user_in_gid(const dk_root *r, const char *user, gid_t gid)
+{
+    char gname[DK_NAME_MAX];
+
+    dk_account_group_name(r, gid, gname, sizeof gname);
+    return gname[0] != '#' && dk_account_in_group(r, user, gname);
+}
+
+int dk_keysafe_readable(const dk_root *r, const char *key_sys, const char *user, char *why,
+                        size_t whysize, dk_err *e)
+{
+    long uid = dk_account_uid(r, user);
+    size_t i = 1, len = strlen(key_sys);
+
+    why[0] = '\0';
+    if (uid < 0)
+        return dk_err_setloc(e, DK_ENOENT, DK_PASSWD_FILE, 0, 0, "user %s does not exist", user);
+    if (!dk_path_is_clean(key_sys))
+        return dk_err_set(e, DK_EINVAL, "'%s' is not a clean absolute path", key_sys);
+    while (i <= len) {
+        char partial[DK_PATH_MAX];
+        struct stat st;
+        size_t j = i;
+        bool last;
+        mode_t u, g, o;
+
+        while (j < len && key_sys[j] != '/')
+            j++;
+        (void)snprintf(partial, sizeof partial, "%.*s", (int)j, key_sys);
+        i = j + 1;
+        if (dk_root_lstat(r, partial, &st, e) < 0)
+            return -1;
+        last = j == len;
+        u = last ? S_IRUSR : S_IXUSR;
+        g = last ? S_IRGRP : S_IXGRP;
+        o = last ? S_IROTH : S_IXOTH;
+        if (uid == 0 || (judged_uid(r, partial, &st) == uid && (st.st_mode & u) != 0) ||
+            ((st.st_mode & g) != 0 && user_in_gid(r, user, st.st_gid)) || (st.st_mode & o) != 0)
+            continue;
+        (void)snprintf(why, whysize, "%s: %s cannot %s it", partial, user, last ? "read" : "enter");
+        return 0;
+    }
+    return 1;
+}

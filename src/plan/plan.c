@@ -496,6 +496,22 @@ static int plan_keys(dk_plan *p, const dk_model *m, const dk_root *r, const dk_p
                 continue;
             }
             rc = dk_keysafe_check(r, s->key_path, m->opendkim.user, why, sizeof why, e);
+            if (rc == 1) {
+                char rwhy[DK_PATH_MAX + 128];
+                size_t kl = strlen(s->key_path);
+                int rr =
+                    dk_keysafe_readable(r, s->key_path, m->opendkim.user, rwhy, sizeof rwhy, e);
+
+                /* the key file itself is handed to the user below; its
+                 * directories are the administrator's */
+                if (rr == 0 && !(strncmp(rwhy, s->key_path, kl) == 0 && rwhy[kl] == ':'))
+                    FIND(p, DK_SEV_WARN, where,
+                         "let the OpenDKIM user enter the key's directories (Debian: "
+                         "/etc/dkimkeys is opendkim:opendkim 0700)",
+                         "OpenDKIM loads keys as user %s and could not reach %s: %s",
+                         m->opendkim.user, s->key_path, rwhy);
+                dk_err_clear(e);
+            }
             if (rc == 1 &&
                 !owner_ok(r, s->key_path, &st, m->opendkim.user, m->opendkim.user, 0600)) {
                 /* safe, but OpenDKIM reads keys after dropping to its user */

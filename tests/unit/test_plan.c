@@ -273,6 +273,39 @@ static void test_keysafe(void **state)
                      -1);
 }
 
+static void test_key_readable(void **state)
+{
+    dk_root r;
+    dk_err e;
+    char why[512], p[256];
+
+    (void)state;
+    assert_int_equal(dk_root_init(&r, root_dir, &e), 0);
+    (void)snprintf(p, sizeof p, "%s/etc/dkimkeys", root_dir);
+    if (geteuid() != 0) {
+        skip(); /* needs chown */
+        return;
+    }
+    /* root-owned 0700 directory: the OpenDKIM user cannot enter it */
+    assert_int_equal(chown(p, 0, 0), 0);
+    assert_int_equal(
+        dk_keysafe_readable(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why, &e), 0);
+    assert_string_equal(why, "/etc/dkimkeys: opendkim cannot enter it");
+    /* Debian's way: the directory belongs to opendkim */
+    assert_int_equal(chown(p, 105, 108), 0);
+    assert_int_equal(
+        dk_keysafe_readable(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why, &e),
+        0); /* the key itself is root's 0600 */
+    assert_string_equal(why, "/etc/dkimkeys/k.private: opendkim cannot read it");
+    (void)snprintf(p, sizeof p, "%s/etc/dkimkeys/k.private", root_dir);
+    assert_int_equal(chown(p, 105, 108), 0);
+    assert_int_equal(
+        dk_keysafe_readable(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why, &e), 1);
+    /* still safe for RequireSafeKeys: owned by the OpenDKIM user */
+    assert_int_equal(
+        dk_keysafe_check(&r, "/etc/dkimkeys/k.private", "opendkim", why, sizeof why, &e), 1);
+}
+
 static void test_accounts(void **state)
 {
     dk_root r;
@@ -300,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_diff_format),
         cmocka_unit_test(test_group_edit),
         cmocka_unit_test_setup_teardown(test_keysafe, setup_root, teardown_root),
+        cmocka_unit_test_setup_teardown(test_key_readable, setup_root, teardown_root),
         cmocka_unit_test_setup_teardown(test_accounts, setup_root, teardown_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
