@@ -41,6 +41,11 @@ EOF
     (umask 077 && mkdir -p "$1/etc/dkimkeys/example.org" &&
         openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
             -out "$1/etc/dkimkeys/example.org/s2026.private" 2>/dev/null)
+    # as Debian's opendkim package has it: /etc/dkimkeys belongs to opendkim
+    if is_root; then
+        chown 105:108 "$1/etc/dkimkeys" "$1/etc/dkimkeys/example.org"
+        chmod 700 "$1/etc/dkimkeys"
+    fi
 }
 contents() { # path, type, mode and checksum of every file, no backups/state
     (cd "$1" && find . ! -name '*.dkimctl-*' ! -path './var/lib' ! -path './var/lib/dkimctl*' \
@@ -120,7 +125,7 @@ check "the journal exists" test -f "$R/var/lib/dkimctl/journal"
 check "postfix joined group opendkim in ROOT/etc/group" grep -q '^opendkim:x:108:postfix$' "$R/etc/group"
 check "owners are recorded" grep -q '^/var/spool/postfix/opendkim opendkim postfix 0750$' "$R/var/lib/dkimctl/owners"
 check "a backup of main.cf is kept" sh -c "ls '$R/etc/postfix' | grep -q '^main.cf.dkimctl-'"
-D diff >"$SCRATCH/diff2" 2>&1
+D diff >"$SCRATCH/diff2" 2>"$SCRATCH/diff2.err"
 rc=$?
 if [ $rc -eq 0 ] && [ ! -s "$SCRATCH/diff2" ]; then ok "diff after apply is empty, exit 0"; else notok "diff after apply is empty, exit 0" "rc=$rc $(cat "$SCRATCH/diff2")"; fi
 D rollback >"$SCRATCH/rb.out" 2>&1
