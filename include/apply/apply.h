@@ -44,9 +44,6 @@ typedef struct dk_apply_result {
     char warnings[1024]; /* non-fatal notes ("" if none) */
 } dk_apply_result;
 
-/* Can this build generate keys during apply? */
-bool dk_apply_can_keygen(void);
-
 int dk_apply(const dk_plan *p, const dk_model *m, const dk_root *r, const dk_apply_opts *o,
              dk_apply_result *res, dk_err *e);
 

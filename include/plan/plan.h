@@ -72,7 +72,6 @@ typedef struct dk_plan_opts {
     const char *templates;  /* templates directory */
     const char *model_path; /* system path of the model */
     bool reload;            /* add the reload operation */
-    bool keygen_available;  /* apply can generate keys */
 } dk_plan_opts;
 
 typedef struct dk_plan {
@@ -89,8 +88,10 @@ typedef struct dk_plan {
 void dk_plan_init(dk_plan *p);
 void dk_plan_free(dk_plan *p);
 
-/* Build the plan.  Problems with the model or the system become findings;
- * -1 only for failures to compute anything (allocation, templates). */
+/* Build the plan.  Problems with the model or the system become findings
+ * (the model's own validation findings of warning level and above are
+ * included); -1 only for failures to compute anything (allocation,
+ * templates). */
 int dk_plan_build(dk_plan *p, const dk_model *m, const dk_root *root, const dk_plan_opts *o,
                   dk_err *e);
 

@@ -16,27 +16,13 @@
 #include "util/buf.h"
 #include "util/mem.h"
 
-#if defined(__has_include)
-#if __has_include("apply/keygen.h")
 #include "apply/keygen.h"
-#define DK_HAVE_KEYGEN 1
-#endif
-#endif
 
 #define OPENDKIM_BIN  "/usr/sbin/opendkim"
 #define POSTFIX_BIN   "/usr/sbin/postfix"
 #define GPASSWD_BIN   "/usr/bin/gpasswd"
 #define SYSTEMCTL_BIN "/usr/bin/systemctl"
 #define JOURNAL_MAGIC "dkimctl-journal 1\n"
-
-bool dk_apply_can_keygen(void)
-{
-#ifdef DK_HAVE_KEYGEN
-    return true;
-#else
-    return false;
-#endif
-}
 
 /* ---- what was done, for undo ------------------------------------------------------- */
 
@@ -506,7 +492,6 @@ static int op_group(ctx *c, const dk_op *op, dk_err *e)
 
 static int op_keygen(ctx *c, const dk_op *op, const dk_progress *pr, dk_err *e)
 {
-#ifdef DK_HAVE_KEYGEN
     dk_keygen_opts o;
     dk_keygen_result res;
 
@@ -522,14 +507,6 @@ static int op_keygen(ctx *c, const dk_op *op, const dk_progress *pr, dk_err *e)
     if (!c->real)
         return record_owner(&c->ow, op->path, c->m->opendkim.user, c->m->opendkim.user, 0600, e);
     return 0;
-#else
-    (void)c;
-    (void)pr;
-    return dk_err_set(e, DK_EINTERNAL,
-                      "this dkimctl cannot generate keys during apply; run 'dkimctl keygen' for "
-                      "%s first",
-                      op->path);
-#endif
 }
 
 /* ---- checks after the changes ---------------------------------------------------------------- */
@@ -636,12 +613,6 @@ int dk_apply(const dk_plan *p, const dk_model *m, const dk_root *r, const dk_app
         return dk_err_set(e, DK_EINVAL,
                           "the plan has critical findings; nothing was changed (see 'dkimctl "
                           "plan')");
-    for (i = 0; i < p->n; i++)
-        if (p->ops[i].kind == DK_OP_KEYGEN && !dk_apply_can_keygen())
-            return dk_err_set(e, DK_EINVAL,
-                              "%s: this dkimctl cannot generate keys during apply; run "
-                              "'dkimctl keygen' first; nothing was changed",
-                              p->ops[i].path);
     c.r = r;
     c.m = m;
     c.real = dk_root_is_real(r);

@@ -22,7 +22,6 @@ const char cmd_plan_help[] =
 int cmd_plan_prepare(dk_cli *cli, dk_model *m, dk_plan *p, bool reload)
 {
     dk_plan_opts o;
-    dk_findings mf;
     dk_err e;
 
     dk_err_clear(&e);
@@ -35,24 +34,10 @@ int cmd_plan_prepare(dk_cli *cli, dk_model *m, dk_plan *p, bool reload)
                     cli->progname);
         return DK_EXIT_USAGE;
     }
-    dk_findings_init(&mf);
-    if (dk_model_validate(m, &mf) < 0) {
-        dk_findings_free(&mf);
-        fprintf(stderr, "%s: out of memory\n", cli->progname);
-        return DK_EXIT_FAIL;
-    }
-    for (size_t i = 0; i < mf.n; i++)
-        if (mf.v[i].sev >= DK_SEV_WARN && dk_findings_add(&p->findings, mf.v[i].sev, mf.v[i].where,
-                                                          mf.v[i].fix, "%s", mf.v[i].what) < 0) {
-            dk_findings_free(&mf);
-            return DK_EXIT_FAIL;
-        }
-    dk_findings_free(&mf);
     memset(&o, 0, sizeof o);
     o.templates = cli->templates;
     o.model_path = cli->config;
     o.reload = reload;
-    o.keygen_available = dk_apply_can_keygen();
     if (dk_plan_build(p, m, &cli->root, &o, &e) < 0) {
         dk_cli_error(cli, &e);
         return DK_EXIT_FAIL;

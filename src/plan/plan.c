@@ -426,8 +426,7 @@ static bool exec_opt(const char *exec, char opt, char *out, size_t size)
 
 /* ---- the plan ------------------------------------------------------------------------- */
 
-static int plan_keys(dk_plan *p, const dk_model *m, const dk_root *r, const dk_plan_opts *o,
-                     dk_err *e)
+static int plan_keys(dk_plan *p, const dk_model *m, const dk_root *r, dk_err *e)
 {
     for (size_t i = 0; i < m->ndomains; i++) {
         const dk_domain *d = &m->domains[i];
@@ -465,13 +464,6 @@ static int plan_keys(dk_plan *p, const dk_model *m, const dk_root *r, const dk_p
                          "restore the key file, or run 'dkimctl keygen', publish the record it "
                          "prints ('dkimctl records') and then apply",
                          "the key file %s of this active selector does not exist", s->key_path);
-                    continue;
-                }
-                if (!o->keygen_available) {
-                    FIND(p, DK_SEV_CRIT, where, "run 'dkimctl keygen' first",
-                         "the key file %s does not exist and this dkimctl cannot generate it "
-                         "during apply",
-                         s->key_path);
                     continue;
                 }
                 op = add_op(p, DK_OP_KEYGEN, s->key_path, e);
@@ -936,6 +928,23 @@ out:
     return rc;
 }
 
+/* The model's own validation, warnings and worse, as plan findings. */
+static int merge_model_findings(dk_plan *p, const dk_model *m, dk_err *e)
+{
+    dk_findings mf;
+    int rc = 0;
+
+    dk_findings_init(&mf);
+    if (dk_model_validate(m, &mf) < 0)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < mf.n; i++)
+        if (mf.v[i].sev >= DK_SEV_WARN && dk_findings_add(&p->findings, mf.v[i].sev, mf.v[i].where,
+                                                          mf.v[i].fix, "%s", mf.v[i].what) < 0)
+            rc = -1;
+    dk_findings_free(&mf);
+    return rc < 0 ? dk_err_set(e, DK_ENOMEM, "out of memory validating the model") : 0;
+}
+
 int dk_plan_build(dk_plan *p, const dk_model *m, const dk_root *r, const dk_plan_opts *o, dk_err *e)
 {
     char maincf[DK_PATH_MAX], mastercf[DK_PATH_MAX];
@@ -945,6 +954,8 @@ int dk_plan_build(dk_plan *p, const dk_model *m, const dk_root *r, const dk_plan
     names nm;
     int rc = -1, k;
 
+    if (merge_model_findings(p, m, e) < 0)
+        return -1;
     memset(&nm, 0, sizeof nm);
     dk_buf_init(&mc, CONF_MAX);
     dk_buf_init(&ms, CONF_MAX);
@@ -1039,7 +1050,7 @@ int dk_plan_build(dk_plan *p, const dk_model *m, const dk_root *r, const dk_plan
         }
     }
 
-    if (plan_keys(p, m, r, o, e) < 0 || plan_opendkim(p, m, r, o, &nm, e) < 0 ||
+    if (plan_keys(p, m, r, e) < 0 || plan_opendkim(p, m, r, o, &nm, e) < 0 ||
         plan_default_and_unit(p, m, r, e) < 0 || plan_spool(p, m, r, e) < 0 ||
         plan_group(p, m, r, e) < 0)
         goto done;
