@@ -5,5 +5,7 @@
 #include "cli/cli.h"
 
 int cmd_version(dk_cli *cli, int argc, char **argv);
+int cmd_sign(dk_cli *cli, int argc, char **argv);
+int cmd_verify(dk_cli *cli, int argc, char **argv);
 
 #endif
