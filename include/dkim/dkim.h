@@ -32,6 +32,8 @@ typedef struct dk_sign_opts {
     long long expire;             /* > 0: x = t + expire */
     const char *const *extra;     /* more header names to sign (when present) */
     size_t nextra;
+    const char *const *over;      /* more header names to oversign */
+    size_t nover;
 } dk_sign_opts;
 
 typedef struct dk_signer dk_signer;
@@ -46,8 +48,11 @@ void dk_signer_free(dk_signer *s);
 int dk_sign_fd(dk_signer *s, int fd, dk_buf *out, bool *lf_only, dk_err *e);
 int dk_sign_mem(dk_signer *s, const char *msg, size_t len, dk_buf *out, dk_err *e);
 
-/* The header names signed by default, in order. */
+/* The header names signed by default (each instance present), in order,
+ * and those always signed once more than present (oversigned: From and
+ * Content-Type), so that an added instance breaks the signature. */
 extern const char *const dk_sign_default_headers[];
+extern const char *const dk_sign_oversign_headers[];
 
 /* ---- verifier -------------------------------------------------------------- */
 

@@ -128,7 +128,7 @@ static int write_signed(const char *dir, const char *name, int in, const dk_buf 
 int cmd_sign(dk_cli *cli, int argc, char **argv)
 {
     enum { O_DOMAIN = 256, O_SELECTOR, O_KEY, O_ALG, O_CANON, O_OUT, O_SIGS, O_EXPIRE, O_HEADER,
-           O_TIME };
+           O_TIME, O_OVER };
     static const struct option opts[] = {
         {"domain", required_argument, NULL, O_DOMAIN},
         {"selector", required_argument, NULL, O_SELECTOR},
@@ -140,10 +140,11 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
         {"expire", required_argument, NULL, O_EXPIRE},
         {"header", required_argument, NULL, O_HEADER},
         {"timestamp", required_argument, NULL, O_TIME},
+        {"oversign", required_argument, NULL, O_OVER},
         {NULL, 0, NULL, 0},
     };
     dk_sign_opts o;
-    const char *keyfile = NULL, *outdir = NULL, *sigs = NULL, *extra[MAX_EXTRA];
+    const char *keyfile = NULL, *outdir = NULL, *sigs = NULL, *extra[MAX_EXTRA], *over[MAX_EXTRA];
     EVP_PKEY *key;
     dk_signer *s;
     dk_err err;
@@ -156,6 +157,7 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
     o.hcanon = DK_CANON_RELAXED;
     o.bcanon = DK_CANON_SIMPLE;
     o.extra = extra;
+    o.over = over;
     dk_err_clear(&err);
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -199,6 +201,11 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
             if (errno != 0 || *end != '\0' || o.now <= 0)
                 return dk_cli_usage(cli, "sign", "--timestamp: '%s' (seconds since 1970)",
                                     optarg);
+            break;
+        case O_OVER:
+            if (o.nover == MAX_EXTRA)
+                return dk_cli_usage(cli, "sign", "--oversign: at most %d", MAX_EXTRA);
+            over[o.nover++] = optarg;
             break;
         case O_HEADER:
             if (o.nextra == MAX_EXTRA)

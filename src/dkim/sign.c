@@ -20,6 +20,8 @@ const char *const dk_sign_default_headers[] = {
     "reply-to",     "in-reply-to", "references", NULL,
 };
 
+const char *const dk_sign_oversign_headers[] = {"from", "content-type", NULL};
+
 struct dk_signer {
     char domain[254];
     char selector[254];
@@ -28,6 +30,8 @@ struct dk_signer {
     long long now, expire;
     char **extra;
     size_t nextra;
+    char **over;
+    size_t nover;
     EVP_PKEY *key;
     EVP_PKEY_CTX *sctx; /* RSA: set up once */
     EVP_MD_CTX *bmd, *hmd, *edmd;
@@ -45,6 +49,9 @@ void dk_signer_free(dk_signer *s)
     for (size_t k = 0; k < s->nextra; k++)
         free(s->extra[k]);
     free(s->extra);
+    for (size_t k = 0; k < s->nover; k++)
+        free(s->over[k]);
+    free(s->over);
     EVP_PKEY_CTX_free(s->sctx);
     EVP_PKEY_free(s->key);
     EVP_MD_CTX_free(s->bmd);
@@ -121,6 +128,21 @@ dk_signer *dk_signer_new(const dk_sign_opts *o, EVP_PKEY *key, dk_err *e)
             if (s->extra[k] == NULL)
                 goto fail;
             s->nextra++;
+        }
+    }
+    if (o->nover > 0) {
+        s->over = dk_calloc(o->nover, sizeof *s->over, e);
+        if (s->over == NULL)
+            goto fail;
+        for (size_t k = 0; k < o->nover; k++) {
+            if (!header_name_ok(o->over[k])) {
+                dk_err_set(e, DK_EINVAL, "'%s' is not a header field name", o->over[k]);
+                goto fail;
+            }
+            s->over[k] = dk_strdup(o->over[k], e);
+            if (s->over[k] == NULL)
+                goto fail;
+            s->nover++;
         }
     }
     s->bmd = EVP_MD_CTX_new();
@@ -247,7 +269,13 @@ static int sign_common(dk_signer *s, dk_buf *out, dk_err *e, const char *mem, si
             for (size_t j = 0; j < c && nn < DK_H_MAX - 1; j++)
                 names[nn++] = s->extra[k];
         }
-        names[nn++] = "from";
+        /* oversign: one more entry than instances, so an added field breaks
+         * the signature (From always; Content-Type too [Composition Kills
+         * 8.1]; more by option) */
+        for (size_t k = 0; dk_sign_oversign_headers[k] != NULL && nn < DK_H_MAX; k++)
+            names[nn++] = dk_sign_oversign_headers[k];
+        for (size_t k = 0; k < s->nover && nn < DK_H_MAX; k++)
+            names[nn++] = s->over[k];
         for (size_t k = 0; k < nn; k++) {
             size_t l = strlen(names[k]);
             bool last = k + 1 == nn;

@@ -329,6 +329,8 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
             return false;
         }
         g->l = num(t);
+        if (g->l == UINT64_MAX)
+            g->l = UINT64_MAX - 1; /* saturated: larger than any body */
     }
     {
         const dk_tag *tt = dk_tags_get(&g->tags, "t"), *xt = dk_tags_get(&g->tags, "x");
