@@ -1,5 +1,6 @@
 /* canon.c - header and body canonicalization, as a stream. */
 #include "dkim/canon.h"
+#include "internal.h"
 
 #include <string.h>
 
@@ -80,7 +81,7 @@ static void flush_pending(dk_body_canon *c)
 
 /* Is there a LF in p[0..n) not preceded by CR?  p[0] is checked against
  * `prev_cr` (the byte before the region). */
-static bool has_bare_lf(const unsigned char *p, size_t n, bool prev_cr)
+bool dk_has_bare_lf(const unsigned char *p, size_t n, bool prev_cr)
 {
     size_t i = 1;
 
@@ -203,7 +204,7 @@ int dk_body_canon_update(dk_body_canon *c, const unsigned char *p, size_t n)
     end = n;
     if (p[end - 1] == '\r')
         end--; /* its meaning depends on the next chunk */
-    if (has_bare_lf(p, end, false)) {
+    if (dk_has_bare_lf(p, end, false)) {
         slow_update(c, p, n);
         return c->failed ? -1 : 0;
     }

@@ -53,16 +53,13 @@ int dk_hash_headers(dk_msg *m, const char *hl, size_t hlen, enum dk_canon hc, co
             if (f->used || !dk_field_is(m, f, hl + a, b - a))
                 continue;
             f->used = true;
-            dk_buf_reset(scratch);
-            if (dk_header_canon(hc, dk_field_ptr(m, f), f->len, true, scratch, &e) < 0 ||
-                EVP_DigestUpdate(md, scratch->data, scratch->len) != 1) {
+            if (dk_header_canon(hc, dk_field_ptr(m, f), f->len, true, scratch, &e) < 0) {
                 (void)snprintf(why, wlen, "header hash: %s", e.msg);
                 return -1;
             }
             break;
         }
     }
-    dk_buf_reset(scratch);
     if (dk_header_canon(hc, sig, siglen, false, scratch, &e) < 0 ||
         EVP_DigestUpdate(md, scratch->data, scratch->len) != 1 ||
         EVP_DigestFinal_ex(md, out, &outl) != 1 || outl != 32) {

@@ -10,6 +10,10 @@
 
 #define DK_H_MAX 128 /* names in h= */
 
+/* Is there a LF in p[0..n) not preceded by CR (p[0] is checked against
+ * prev_cr)?  SSE2 when available. */
+bool dk_has_bare_lf(const unsigned char *p, size_t n, bool prev_cr);
+
 /* Hash the fields named in the h= list hl[0..hlen) (bottom instance first,
  * a missing one contributes nothing), then sig[0..siglen) (the
  * DKIM-Signature field with its b= value deleted, no final CRLF), with

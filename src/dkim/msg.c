@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "dkim/tags.h"
+#include "internal.h"
 #include "util/mem.h"
 
 int dk_msg_init(dk_msg *m, dk_err *e)
@@ -135,6 +136,35 @@ int dk_msg_read_header(dk_msg *m, int fd, dk_err *e)
     m->rpos = m->rlen = 0;
     m->lf_only = false;
     linestart = 0;
+    /* fast path: the first read holds the whole header block, CRLF only */
+    if (fill(m, e) < 0)
+        return -1;
+    {
+        const unsigned char *p = m->rbuf;
+        size_t n = m->rlen, i = 0;
+
+        if (n > 0 && (p[0] == '\r' || p[0] == '\n'))
+            n = 0; /* an empty first line: the slow path knows */
+        while (i < n) {
+            const unsigned char *lf = memchr(p + i, '\n', n - i);
+            size_t j;
+
+            if (lf == NULL)
+                break;
+            j = (size_t)(lf - p);
+            if (j + 2 < n && p[j + 1] == '\r' && p[j + 2] == '\n') {
+                if (dk_has_bare_lf(p, j + 1, false))
+                    break;
+                if (dk_buf_append(&m->hdr, p, j + 1, e) < 0)
+                    return -1;
+                m->rpos = j + 3;
+                return split_fields(m, e);
+            }
+            if (j + 1 < n && p[j + 1] == '\n')
+                break;
+            i = j + 1;
+        }
+    }
     for (;;) {
         const unsigned char *p, *lf;
         size_t avail;

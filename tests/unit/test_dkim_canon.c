@@ -321,6 +321,40 @@ static void test_msg_reader(void **state)
     free(big);
 }
 
+/* Messages without a header block, or with an empty first line. */
+static void test_msg_edge_cases(void **state)
+{
+    static const char *const in[] = {"\r\nbody\r\n\r\nmore\r\n", "\nbody\n\nmore\n", "",
+                                     "Subject: x", "Subject: x\r\n", "a: b\r\n\r\n"};
+    static const size_t nf[] = {0, 0, 0, 1, 1, 1};
+    static const size_t body[] = {14, 11, 0, 0, 0, 0};
+    char path[] = "/tmp/dkimctl-test-edge.XXXXXX";
+    int fd = mkstemp(path);
+    dk_msg m;
+    dk_err e;
+
+    (void)state;
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(dk_msg_init(&m, &e), 0);
+    for (size_t k = 0; k < sizeof in / sizeof in[0]; k++) {
+        const unsigned char *p;
+        size_t n, total = 0;
+
+        assert_int_equal(ftruncate(fd, 0), 0);
+        lseek(fd, 0, SEEK_SET);
+        assert_int_equal(write(fd, in[k], strlen(in[k])), (ssize_t)strlen(in[k]));
+        lseek(fd, 0, SEEK_SET);
+        assert_int_equal(dk_msg_read_header(&m, fd, &e), 0);
+        assert_int_equal(m.nf, nf[k]);
+        while (dk_msg_body_next(&m, &p, &n, &e) == 0 && n > 0)
+            total += n;
+        assert_int_equal(total, body[k]);
+    }
+    dk_msg_free(&m);
+    close(fd);
+}
+
 /* Signing from a file with LF line ends gives the same signature as the
  * CRLF message in memory (body larger than one read). */
 static void test_sign_fd_matches_mem(void **state)
@@ -387,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_domain_ok),
         cmocka_unit_test(test_msg_reader),
+        cmocka_unit_test(test_msg_edge_cases),
         cmocka_unit_test(test_sign_fd_matches_mem),
     };
     int rc;
