@@ -194,9 +194,8 @@ int dk_body_canon_update(dk_body_canon *c, const unsigned char *p, size_t n)
             p++;
             n--;
         } else {
-            slow_update(c, p, 1);
-            p++;
-            n--;
+            slow_update(c, p, n); /* rare: take the general path */
+            return c->failed ? -1 : 0;
         }
     }
     if (n == 0)

@@ -147,6 +147,21 @@ static void test_bare_cr_is_content(void **state)
     for (size_t c = 1; c < 5; c++)
         assert_string_equal(bh_chunked(DK_CANON_SIMPLE, "a\rb\r\n", 5, c), want);
     assert_string_equal(bh(DK_CANON_RELAXED, "a\rb  \r\n"), want);
+    /* two CRs split between chunks (found by fuzz_canon) */
+    {
+        static const char s2[] = "x\r\rc\r\n\r\r\n\r\n";
+        char one[2][64];
+
+        strcpy(one[0], bh(DK_CANON_SIMPLE, s2));
+        strcpy(one[1], bh(DK_CANON_RELAXED, s2));
+        for (size_t c = 1; c < sizeof s2; c++) {
+            assert_string_equal(bh_chunked(DK_CANON_SIMPLE, s2, strlen(s2), c), one[0]);
+            assert_string_equal(bh_chunked(DK_CANON_RELAXED, s2, strlen(s2), c), one[1]);
+        }
+        EVP_Digest("x\r\rc\r\n\r\r\n", 9, h, &hl, EVP_sha256(), NULL);
+        dk_b64_encode(h, 32, want);
+        assert_string_equal(one[0], want);
+    }
     /* a final bare CR */
     EVP_Digest("a\r\r\n", 4, h, &hl, EVP_sha256(), NULL);
     dk_b64_encode(h, 32, want);
