@@ -1,4 +1,4 @@
-/* stub.c - the resolver object and the stub resolver used by unit tests. */
+/* stub.c - the stub resolver used by unit tests. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +14,8 @@ dk_resolver *dk_resolver_new_stub(const dk_dns_ops *ops, void *ud, dk_err *e)
         return NULL;
     r->ops = *ops;
     r->ud = ud;
+    r->real = false;
+    dns_cache_init(&r->cache, 0); /* tests change answers between lookups */
     return r;
 }
 
