@@ -52,10 +52,24 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBCORE   := $(BUILD)/libdkimctl.a
 PROG      := $(BUILD)/dkimctl
 
-.PHONY: all run check asan unit integration lint format fuzz bench install clean \
+.PHONY: pot all run check asan unit integration lint format fuzz bench install clean \
         deps-build deps-check tests
 
-all: $(PROG)
+PO_FILES  := $(sort $(wildcard po/*.po))
+MO_FILES  := $(PO_FILES:po/%.po=$(BUILD)/locale/%/LC_MESSAGES/dkimctl.mo)
+
+all: $(PROG) $(MO_FILES)
+
+$(BUILD)/locale/%/LC_MESSAGES/dkimctl.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+
+# Refresh the message catalogue template and merge it into each translation.
+pot:
+	xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 --package-name=dkimctl \
+	    --package-version=$(VERSION) --add-comments=TRANSLATORS: -o po/dkimctl.pot \
+	    $(sort $(wildcard src/tui/*.c src/cli/*.c))
+	for p in $(PO_FILES); do msgmerge --quiet --update --backup=none $$p po/dkimctl.pot; done
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -74,7 +88,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(HELP_OBJ) $(LIBCORE)
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP $(LDFLAGS_ALL) \
 	    -o $@ $< $(HELP_OBJ) $(LIBCORE) $(LIBS_CORE) -lcmocka
 
-tests: $(UNIT_BIN) $(PROG)
+tests: $(UNIT_BIN) $(PROG) $(MO_FILES)
 
 # ---- set-up: install only what is missing (Debian 12) ---------------------
 deps-build:
@@ -89,7 +103,7 @@ run: deps-build
 	@$(MAKE) --no-print-directory all
 	@if [ ! -d $(DEMO_ROOT) ]; then mkdir -p $(DEMO_ROOT) && cp -R tests/sandbox/. $(DEMO_ROOT)/; fi
 	@echo "dkimctl on the demo sandbox $(DEMO_ROOT) (nothing outside it is touched)"
-	DKIMCTL_TEMPLATES=templates $(PROG) --root $(DEMO_ROOT) $(ARGS)
+	DKIMCTL_TEMPLATES=templates DKIMCTL_LOCALEDIR=$(BUILD)/locale $(PROG) --root $(DEMO_ROOT) $(ARGS)
 
 # ---- tests -------------------------------------------------------------------
 check: deps-check
@@ -145,6 +159,8 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates
 	install -m 0755 $(PROG) $(DESTDIR)$(BINDIR)/dkimctl
 	cp -R templates/. $(DESTDIR)$(DATADIR)/templates/
+	for m in $(MO_FILES); do l=$$(basename $$(dirname $$(dirname $$m))); \
+	    install -D -m 0644 $$m $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/dkimctl.mo; done
 
 clean:
 	rm -rf build

@@ -4,6 +4,8 @@
 
 #include "cli/cli.h"
 
+int cmd_init(dk_cli *cli, int argc, char **argv);
+extern const char cmd_init_help[];
 int cmd_version(dk_cli *cli, int argc, char **argv);
 int cmd_sign(dk_cli *cli, int argc, char **argv);
 int cmd_verify(dk_cli *cli, int argc, char **argv);

@@ -118,7 +118,10 @@ void dk_model_free(dk_model *m);
  * Unknown keys, duplicate keys, wrong types, out-of-range values,
  * anchors/aliases, tags, invalid UTF-8, NUL bytes and nesting deeper than
  * the schema are refused with file:line:col and what is accepted.
- * On failure *m is left initialised to defaults.
+ * On failure *m is left initialised to defaults.  *m need not be
+ * initialised; it must not hold a model (dk_model_free it first).  The same
+ * holds for dk_model_load.  Keys left out take their defaults; a selector
+ * without key_path gets KEYS_DIR/DOMAIN/SELECTOR.private.
  */
 int dk_model_parse(dk_model *m, const char *name, const char *text, size_t len, dk_err *e);
 

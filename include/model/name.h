@@ -20,7 +20,8 @@
 int dk_name_domain(const char *in, const char *field, char *out, size_t size, dk_err *e);
 
 /* Validate a selector: one or more LDH labels (selectors may contain dots,
- * RFC 6376 3.1), 63 octets per label; lower-cased into out. */
+ * RFC 6376 3.1), 63 octets in all (DK_SELECTOR_MAX); internationalised
+ * labels become A-labels; lower-cased into out. */
 int dk_name_selector(const char *in, const char *field, char *out, size_t size, dk_err *e);
 
 /* Is s already a valid lower-case LDH domain (as produced above)? */

@@ -10,6 +10,8 @@
 
 #include "cli/cli.h"
 #include "model/model.h"
+#include "tui/tui.h"
+#include "util/i18n.h"
 #include "util/log.h"
 
 static void usage(FILE *out, const char *prog)
@@ -118,6 +120,13 @@ int main(int argc, char **argv)
     int c;
 
     (void)setlocale(LC_ALL, "");
+    {
+        const char *ld = getenv("DKIMCTL_LOCALEDIR");
+
+        (void)bindtextdomain(DK_TEXTDOMAIN, ld != NULL && ld[0] != '\0' ? ld : DK_LOCALEDIR);
+        (void)bind_textdomain_codeset(DK_TEXTDOMAIN, "UTF-8");
+        (void)textdomain(DK_TEXTDOMAIN);
+    }
     memset(&cli, 0, sizeof cli);
     cli.progname = "dkimctl";
     cli.config = DK_MODEL_PATH;
@@ -168,10 +177,15 @@ int main(int argc, char **argv)
     dk_log_set_sink(log_to_stderr, &cli, cli.quiet ? DK_LOG_ERROR : DK_LOG_INFO);
 
     if (optind >= argc) {
-        /* The TUI is started here when it exists; without a terminal,
-         * print the usage. */
-        usage(stderr, cli.progname);
-        return DK_EXIT_USAGE;
+        dk_tui_opts to = {&cli.root, cli.config, cli.templates, cli.resolver, cli.color};
+
+        if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+            usage(stderr, cli.progname);
+            fprintf(stderr, "\n(the interactive interface needs a terminal)\n");
+            return DK_EXIT_USAGE;
+        }
+        dk_log_set_sink(NULL, NULL, DK_LOG_ERROR); /* curses owns the screen */
+        return dk_tui_run(&to);
     }
     for (const dk_command *cmd = dk_commands; cmd->name != NULL; cmd++) {
         if (strcmp(cmd->name, argv[optind]) != 0)

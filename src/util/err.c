@@ -17,7 +17,8 @@ void dk_err_clear(dk_err *e)
     e->msg[0] = '\0';
 }
 
-static void vset(dk_err *e, enum dk_errcode code, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+vset(dk_err *e, enum dk_errcode code, const char *fmt, va_list ap)
 {
     e->code = code;
     if (vsnprintf(e->msg, sizeof e->msg, fmt, ap) < 0)
