@@ -81,6 +81,37 @@ static void flush_pending(dk_body_canon *c)
 
 /* Is there a LF in p[0..n) not preceded by CR?  p[0] is checked against
  * `prev_cr` (the byte before the region). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define DK_HAVE_AVX2 1
+/* 32 bytes at a time where the CPU has AVX2 (chosen at run time). */
+__attribute__((target("avx2"))) static size_t bare_lf_avx2(const unsigned char *p, size_t n,
+                                                          bool *found)
+{
+    const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
+    size_t i = 1;
+
+    *found = false;
+    while (i + 128 <= n) {
+        __m256i m = _mm256_setzero_si256();
+
+        for (size_t k = 0; k < 128; k += 32) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + k));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + k - 1));
+
+            m = _mm256_or_si256(m, _mm256_andnot_si256(_mm256_cmpeq_epi8(b, cr),
+                                                       _mm256_cmpeq_epi8(a, lf)));
+        }
+        if (!_mm256_testz_si256(m, m)) {
+            *found = true;
+            return i;
+        }
+        i += 128;
+    }
+    return i;
+}
+#endif
+
 bool dk_has_bare_lf(const unsigned char *p, size_t n, bool prev_cr)
 {
     size_t i = 1;
@@ -89,6 +120,21 @@ bool dk_has_bare_lf(const unsigned char *p, size_t n, bool prev_cr)
         return false;
     if (p[0] == '\n' && !prev_cr)
         return true;
+#if defined(DK_HAVE_AVX2)
+    {
+        static int avx2 = -1;
+
+        if (avx2 < 0)
+            avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+        if (avx2) {
+            bool found;
+
+            i = bare_lf_avx2(p, n, &found);
+            if (found)
+                return true;
+        }
+    }
+#endif
 #if defined(__SSE2__)
     {
         const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
@@ -277,22 +323,35 @@ int dk_header_canon(enum dk_canon mode, const char *f, size_t len, bool crlf, dk
     while (b->len > start && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t'))
         b->len--;
     if (colon < len) {
-        b->data[b->len++] = ':';
-        for (i = colon + 1; i < len; i++) {
-            char ch = f[i];
+        char *o = b->data + b->len;
 
-            if (ch == '\r' || ch == '\n')
-                continue; /* unfold */
+        *o++ = ':';
+        i = colon + 1;
+        while (i < len) {
+            unsigned char ch = (unsigned char)f[i];
+
             if (ch == ' ' || ch == '\t') {
                 wsp = true;
+                i++;
+                continue;
+            }
+            if (ch == '\r' || ch == '\n') {
+                i++; /* unfold */
                 continue;
             }
             if (wsp && any)
-                b->data[b->len++] = ' ';
+                *o++ = ' ';
             wsp = false;
             any = true;
-            b->data[b->len++] = ch;
+            /* a run of ordinary bytes */
+            do {
+                *o++ = (char)ch;
+                if (++i == len)
+                    break;
+                ch = (unsigned char)f[i];
+            } while (ch > ' ' || (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n'));
         }
+        b->len = (size_t)(o - b->data);
     }
     if (crlf) {
         b->data[b->len++] = '\r';

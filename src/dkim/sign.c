@@ -22,6 +22,37 @@ const char *const dk_sign_default_headers[] = {
 
 const char *const dk_sign_oversign_headers[] = {"from", "content-type", NULL};
 
+/* lengths of dk_sign_default_headers (checked in dk_signer_new) */
+static const size_t dk_sign_default_len[] = {4, 2, 2, 7, 4, 10, 12, 12, 25, 8, 11, 10};
+
+/* a + b + c (+ the number n when n >= 0) into out; returns the length. */
+static size_t cat3(char *out, const char *a, const char *b, const char *c, long long n)
+{
+    size_t o = 0, l;
+    char num[24];
+    int k = 0;
+
+    l = strlen(a);
+    memcpy(out + o, a, l);
+    o += l;
+    l = strlen(b);
+    memcpy(out + o, b, l);
+    o += l;
+    if (n >= 0) {
+        do {
+            num[k++] = (char)('0' + n % 10);
+            n /= 10;
+        } while (n > 0);
+        while (k > 0)
+            out[o++] = num[--k];
+    }
+    l = strlen(c);
+    memcpy(out + o, c, l);
+    o += l;
+    out[o] = '\0';
+    return o;
+}
+
 struct dk_signer {
     char domain[254];
     char selector[254];
@@ -39,6 +70,8 @@ struct dk_signer {
     dk_msg msg;
     dk_buf scratch;
     dk_buf hdr; /* the field being built */
+    char head[1200]; /* "DKIM-Signature: v=1; a=..; c=..; d=..; s=..;" folded */
+    size_t headlen, headcol;
     dk_body_canon bcanon;
 };
 
@@ -73,6 +106,25 @@ static bool header_name_ok(const char *n)
             return false;
     }
     return true;
+}
+
+/* Fold builder: append piece, starting a new line first when it would pass
+ * FOLD_COLS. */
+static int put(dk_buf *b, size_t *col, const char *piece, size_t n, dk_err *e)
+{
+    if (*col + n > FOLD_COLS && *col > 1) {
+        if (dk_buf_append(b, "\r\n\t", 3, e) < 0)
+            return -1;
+        *col = 1;
+        if (n > 0 && piece[0] == ' ') {
+            piece++;
+            n--;
+        }
+    }
+    if (dk_buf_append(b, piece, n, e) < 0)
+        return -1;
+    *col += n;
+    return 0;
 }
 
 dk_signer *dk_signer_new(const dk_sign_opts *o, EVP_PKEY *key, dk_err *e)
@@ -115,6 +167,35 @@ dk_signer *dk_signer_new(const dk_sign_opts *o, EVP_PKEY *key, dk_err *e)
     s->bc = o->bcanon;
     s->now = o->now;
     s->expire = o->expire;
+    {
+        dk_buf hb;
+        char tmp[600];
+        size_t col = 15, n;
+        int bad = 0;
+
+        for (size_t k = 0; dk_sign_default_headers[k] != NULL; k++)
+            bad |= strlen(dk_sign_default_headers[k]) != dk_sign_default_len[k];
+        dk_buf_init(&hb, sizeof s->head - 1);
+        bad |= dk_buf_puts(&hb, "DKIM-Signature:", e);
+        n = cat3(tmp, " v=1; a=", dk_alg_name(s->alg), ";", -1);
+        bad |= put(&hb, &col, tmp, n, e);
+        n = cat3(tmp, " c=", dk_canon_name(s->hc), "/", -1);
+        n += cat3(tmp + n, dk_canon_name(s->bc), ";", "", -1);
+        bad |= put(&hb, &col, tmp, n, e);
+        n = cat3(tmp, " d=", s->domain, ";", -1);
+        bad |= put(&hb, &col, tmp, n, e);
+        n = cat3(tmp, " s=", s->selector, ";", -1);
+        bad |= put(&hb, &col, tmp, n, e);
+        if (bad != 0) {
+            dk_buf_free(&hb);
+            dk_err_set(e, DK_EINTERNAL, "signature head");
+            goto fail;
+        }
+        memcpy(s->head, hb.data, hb.len);
+        s->headlen = hb.len;
+        s->headcol = col;
+        dk_buf_free(&hb);
+    }
     if (o->nextra > 0) {
         s->extra = dk_calloc(o->nextra, sizeof *s->extra, e);
         if (s->extra == NULL)
@@ -171,38 +252,17 @@ fail:
     return NULL;
 }
 
-/* Fold builder: append piece, starting a new line first when it would pass
- * FOLD_COLS. */
-static int put(dk_buf *b, size_t *col, const char *piece, size_t n, dk_err *e)
-{
-    if (*col + n > FOLD_COLS && *col > 1) {
-        if (dk_buf_append(b, "\r\n\t", 3, e) < 0)
-            return -1;
-        *col = 1;
-        if (n > 0 && piece[0] == ' ') {
-            piece++;
-            n--;
-        }
-    }
-    if (dk_buf_append(b, piece, n, e) < 0)
-        return -1;
-    *col += n;
-    return 0;
-}
-
 static int sign_common(dk_signer *s, dk_buf *out, dk_err *e, const char *mem, size_t memlen)
 {
     dk_msg *m = &s->msg;
     unsigned char bh[EVP_MAX_MD_SIZE], hh[32], sig[1024];
     unsigned bhl = 0;
     char tmp[400], b64[1400], why[200];
-    size_t col = 0, siglen = sizeof sig, hstart;
+    size_t col = 0, siglen = sizeof sig;
     long long t = s->now > 0 ? s->now : (long long)time(NULL);
     dk_buf *h = &s->hdr;
     int n;
 
-    if (dk_msg_count(m, "from") == 0)
-        return dk_err_set(e, DK_EINVAL, "the message has no From field; it cannot be signed");
     /* body hash, streamed */
     if (EVP_DigestInit_ex(s->bmd, s->sha, NULL) != 1)
         return dk_err_set(e, DK_ECRYPTO, "SHA-256 init failed");
@@ -226,75 +286,70 @@ static int sign_common(dk_signer *s, dk_buf *out, dk_err *e, const char *mem, si
     if (dk_body_canon_final(&s->bcanon, bh, &bhl) < 0 || bhl != 32)
         return dk_err_set(e, DK_ECRYPTO, "SHA-256 failed");
 
-    /* the field, b= empty */
+    /* the field, b= empty: the constant head was folded once in
+     * dk_signer_new; then t=, x=, h=, bh= */
     dk_buf_reset(h);
-    if (dk_buf_puts(h, "DKIM-Signature:", e) < 0)
+    if (dk_buf_append(h, s->head, s->headlen, e) < 0)
         return -1;
-    col = 15;
-    n = snprintf(tmp, sizeof tmp, " v=1; a=%s;", dk_alg_name(s->alg));
-    if (put(h, &col, tmp, (size_t)n, e) < 0)
-        return -1;
-    n = snprintf(tmp, sizeof tmp, " c=%s/%s;", dk_canon_name(s->hc), dk_canon_name(s->bc));
-    if (put(h, &col, tmp, (size_t)n, e) < 0)
-        return -1;
-    n = snprintf(tmp, sizeof tmp, " d=%s;", s->domain);
-    if (put(h, &col, tmp, (size_t)n, e) < 0)
-        return -1;
-    n = snprintf(tmp, sizeof tmp, " s=%s;", s->selector);
-    if (put(h, &col, tmp, (size_t)n, e) < 0)
-        return -1;
-    n = snprintf(tmp, sizeof tmp, " t=%lld;", t);
+    col = s->headcol;
+    n = (int)cat3(tmp, " t=", "", ";", t);
     if (put(h, &col, tmp, (size_t)n, e) < 0)
         return -1;
     if (s->expire > 0) {
-        n = snprintf(tmp, sizeof tmp, " x=%lld;", t + s->expire);
+        n = (int)cat3(tmp, " x=", "", ";", t + s->expire);
         if (put(h, &col, tmp, (size_t)n, e) < 0)
             return -1;
     }
-    /* h=: every instance of each listed field present, then From again */
-    hstart = 0;
+    /* h=: every instance of each listed field present, then the oversigned
+     * names once more (From always; Content-Type too [Composition Kills
+     * 8.1]; more by option), so that an added field breaks the signature */
     {
         const char *names[DK_H_MAX];
-        size_t nn = 0, total = 0;
+        size_t nn = 0, cnt[16] = {0};
 
+        /* one pass over the fields counts the default names */
+        for (size_t k = 0; k < m->nf; k++) {
+            const dk_field *f = &m->f[k];
+            char c0 = dk_field_ptr(m, f)[0] | 0x20;
+
+            for (size_t j = 0; dk_sign_default_headers[j] != NULL; j++) {
+                if (dk_sign_default_len[j] == f->nlen && dk_sign_default_headers[j][0] == c0 &&
+                    dk_field_is(m, f, dk_sign_default_headers[j], f->nlen)) {
+                    cnt[j]++;
+                    break;
+                }
+            }
+        }
+        if (cnt[0] == 0)
+            return dk_err_set(e, DK_EINVAL, "the message has no From field; it cannot be signed");
         for (size_t k = 0; dk_sign_default_headers[k] != NULL; k++) {
-            size_t c = dk_msg_count(m, dk_sign_default_headers[k]);
-
-            for (size_t j = 0; j < c && nn < DK_H_MAX - 1; j++)
+            for (size_t j = 0; j < cnt[k] && nn < DK_H_MAX - 8; j++)
                 names[nn++] = dk_sign_default_headers[k];
         }
         for (size_t k = 0; k < s->nextra; k++) {
             size_t c = dk_msg_count(m, s->extra[k]);
 
-            for (size_t j = 0; j < c && nn < DK_H_MAX - 1; j++)
+            for (size_t j = 0; j < c && nn < DK_H_MAX - 8; j++)
                 names[nn++] = s->extra[k];
         }
-        /* oversign: one more entry than instances, so an added field breaks
-         * the signature (From always; Content-Type too [Composition Kills
-         * 8.1]; more by option) */
         for (size_t k = 0; dk_sign_oversign_headers[k] != NULL && nn < DK_H_MAX; k++)
             names[nn++] = dk_sign_oversign_headers[k];
         for (size_t k = 0; k < s->nover && nn < DK_H_MAX; k++)
             names[nn++] = s->over[k];
         for (size_t k = 0; k < nn; k++) {
-            size_t l = strlen(names[k]);
             bool last = k + 1 == nn;
 
-            n = snprintf(tmp, sizeof tmp, "%s%s%s", k == 0 ? " h=" : ":", names[k],
-                         last ? ";" : "");
+            n = (int)cat3(tmp, k == 0 ? " h=" : ":", names[k], last ? ";" : "", -1);
             if (k > 0 && col + (size_t)n > FOLD_COLS) {
                 if (dk_buf_puts(h, ":\r\n\t", e) < 0)
                     return -1;
                 col = 1;
-                n = snprintf(tmp, sizeof tmp, "%s%s", names[k], last ? ";" : "");
+                n = (int)cat3(tmp, "", names[k], last ? ";" : "", -1);
             }
             if (put(h, &col, tmp, (size_t)n, e) < 0)
                 return -1;
-            total += l;
         }
-        (void)total;
     }
-    (void)hstart;
     memcpy(tmp, " bh=", 4);
     dk_b64_encode(bh, 32, tmp + 4);
     strcat(tmp, ";");

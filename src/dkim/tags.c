@@ -146,10 +146,11 @@ int dk_tags_parse(dk_tags *t, const char *s, size_t len, char *why, size_t wlen)
 
 const dk_tag *dk_tags_get(const dk_tags *t, const char *name)
 {
-    size_t n = strlen(name);
+    size_t n = name[0] == '\0' ? 0 : name[1] == '\0' ? 1 : strlen(name);
 
     for (size_t k = 0; k < t->n; k++) {
-        if (t->v[k].nlen == n && memcmp(t->v[k].name, name, n) == 0)
+        if (t->v[k].nlen == n && t->v[k].name[0] == name[0] &&
+            memcmp(t->v[k].name, name, n) == 0)
             return &t->v[k];
     }
     return NULL;
@@ -192,12 +193,46 @@ static const signed char b64val[256] = {
     ['/'] = 64,
 };
 
+static long b64_decode(const char *s, size_t len, unsigned char *out, size_t max);
+
 long dk_b64_decode(const char *s, size_t len, unsigned char *out, size_t max)
 {
-    unsigned acc = 0;
-    size_t q = 0, o = 0, pad = 0;
+    char tmp[4096];
+    size_t n = 0;
 
+    /* folded values (b= over several lines): drop FWS first, so the fast
+     * path sees whole quanta */
+    if (len > sizeof tmp || memchr(s, ' ', len) == NULL)
+        if (len > sizeof tmp || (memchr(s, '\t', len) == NULL && memchr(s, '\n', len) == NULL))
+            return b64_decode(s, len, out, max);
     for (size_t k = 0; k < len; k++) {
+        if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' && s[k] != '\n')
+            tmp[n++] = s[k];
+    }
+    return b64_decode(tmp, n, out, max);
+}
+
+static long b64_decode(const char *s, size_t len, unsigned char *out, size_t max)
+{
+    unsigned acc = 0;
+    size_t q = 0, o = 0, pad = 0, k = 0;
+
+    /* fast path: whole quanta of alphabet characters */
+    while (k + 4 <= len && o + 3 <= max) {
+        int a = b64val[(unsigned char)s[k]], b = b64val[(unsigned char)s[k + 1]],
+            c = b64val[(unsigned char)s[k + 2]], d = b64val[(unsigned char)s[k + 3]];
+
+        if (a == 0 || b == 0 || c == 0 || d == 0)
+            break;
+        acc = (unsigned)(a - 1) << 18 | (unsigned)(b - 1) << 12 | (unsigned)(c - 1) << 6 |
+              (unsigned)(d - 1);
+        out[o++] = (unsigned char)(acc >> 16);
+        out[o++] = (unsigned char)(acc >> 8);
+        out[o++] = (unsigned char)acc;
+        k += 4;
+    }
+    acc = 0;
+    for (; k < len; k++) {
         unsigned char c = (unsigned char)s[k];
 
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n')

@@ -538,19 +538,27 @@ static void finish_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, const u
         return;
     }
     /* report fields of a signed name that the signature does not cover */
-    for (size_t k = 0; k < m->nf; k++) {
-        const dk_field *x = &m->f[k];
+    {
+        size_t used[DK_H_MAX], nu = 0;
 
-        if (x->used || extra[0] != '\0')
-            continue;
-        for (size_t j = 0; j < m->nf; j++) {
-            const dk_field *y = &m->f[j];
+        for (size_t k = 0; k < m->nf && nu < DK_H_MAX; k++) {
+            if (m->f[k].used)
+                used[nu++] = k;
+        }
+        for (size_t k = 0; k < m->nf && extra[0] == '\0'; k++) {
+            const dk_field *x = &m->f[k];
 
-            if (y->used && y->nlen == x->nlen &&
-                dk_eqi(dk_field_ptr(m, x), x->nlen, dk_field_ptr(m, y), y->nlen)) {
-                (void)snprintf(extra, sizeof extra, "; unsigned extra %.*s field",
-                               (int)(x->nlen > 60 ? 60 : x->nlen), dk_field_ptr(m, x));
-                break;
+            if (x->used)
+                continue;
+            for (size_t j = 0; j < nu; j++) {
+                const dk_field *y = &m->f[used[j]];
+
+                if (y->nlen == x->nlen &&
+                    dk_eqi(dk_field_ptr(m, x), x->nlen, dk_field_ptr(m, y), y->nlen)) {
+                    (void)snprintf(extra, sizeof extra, "; unsigned extra %.*s field",
+                                   (int)(x->nlen > 60 ? 60 : x->nlen), dk_field_ptr(m, x));
+                    break;
+                }
             }
         }
     }
@@ -575,7 +583,9 @@ static int verify_common(dk_verifier *v, dk_verify_result *res, const char *mem,
     size_t nfrom, nact = 0;
     unsigned char bh[DK_VERIFY_MAX_SIGS][EVP_MAX_MD_SIZE];
 
-    memset(res, 0, sizeof *res);
+    res->nsig = 0;
+    res->ignored = 0;
+    res->note[0] = '\0';
     v->ncanon = 0;
     for (size_t k = 0; k < m->nf; k++) {
         if (!dk_field_is(m, &m->f[k], "dkim-signature", 14))

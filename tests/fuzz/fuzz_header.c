@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static dk_resolver *res;
     static dk_verifier *v;
-    static const dk_dns_ops ops = {txt};
+    static const dk_dns_ops ops = {.txt = txt};
     dk_verify_result r;
     dk_err e;
     char *copy;

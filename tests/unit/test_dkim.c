@@ -170,7 +170,7 @@ static char *sign_rsa(const char *msg)
 
 static dk_verify_result verify_at(const char *msg, long long now)
 {
-    static const dk_dns_ops ops = {stub_txt};
+    static const dk_dns_ops ops = {.txt = stub_txt};
     dk_err e;
     dk_resolver *r = dk_resolver_new_stub(&ops, NULL, &e);
     dk_verifier *v = dk_verifier_new(r, &e);
@@ -560,7 +560,7 @@ static void test_sig_garbage_no_crash(void **state)
     {
         static const char m[] = "DKIM-Signature: v=1; a=rsa-sha256; d=exa\0mple.com\r\n"
                                 "From: a@b.c\r\n\r\nx\r\n";
-        static const dk_dns_ops ops = {stub_txt};
+        static const dk_dns_ops ops = {.txt = stub_txt};
         dk_err e;
         dk_resolver *r = dk_resolver_new_stub(&ops, NULL, &e);
         dk_verifier *v = dk_verifier_new(r, &e);
@@ -857,7 +857,7 @@ static void test_txt_records(void **state)
 
 static void test_key_cache(void **state)
 {
-    static const dk_dns_ops ops = {stub_txt};
+    static const dk_dns_ops ops = {.txt = stub_txt};
     char *m = sign_rsa(base_msg);
     dk_err e;
     dk_resolver *res = dk_resolver_new_stub(&ops, NULL, &e);
