@@ -31,9 +31,11 @@ void dk_msg_free(dk_msg *m)
     m->fd = -1;
 }
 
-static int add_field(dk_msg *m, size_t off, size_t len, dk_err *e)
+/* A field at base + off (base is the header block, or the read buffer it
+ * will be copied from byte for byte). */
+static int add_field(dk_msg *m, const char *base, size_t off, size_t len, dk_err *e)
 {
-    const char *p = m->hdr.data + off;
+    const char *p = base + off;
     const char *colon = memchr(p, ':', len);
     dk_field *f;
     size_t nlen;
@@ -67,7 +69,7 @@ static int add_field(dk_msg *m, size_t off, size_t len, dk_err *e)
     f->off = off;
     f->len = len;
     f->nlen = nlen;
-    f->voff = (size_t)(colon + 1 - m->hdr.data);
+    f->voff = (size_t)(colon + 1 - base);
     f->vlen = len - 2 - (f->voff - off);
     f->used = false;
     return 0;
@@ -89,7 +91,7 @@ static int split_fields(dk_msg *m, dk_err *e)
             i = next; /* folded: the field goes on */
             continue;
         }
-        if (add_field(m, start, next - start, e) < 0)
+        if (add_field(m, m->hdr.data, start, next - start, e) < 0)
             return -1;
         start = i = next;
     }
@@ -136,13 +138,16 @@ int dk_msg_read_header(dk_msg *m, int fd, dk_err *e)
     m->rpos = m->rlen = 0;
     m->lf_only = false;
     linestart = 0;
-    /* fast path: the first read holds the whole header block, CRLF only */
+    /* fast path: the first read holds the whole header block, CRLF only;
+     * fields are found in the same pass */
     if (fill(m, e) < 0)
         return -1;
     {
         const unsigned char *p = m->rbuf;
-        size_t n = m->rlen, i = 0;
+        size_t n = m->rlen, i = 0, start = 0;
 
+        m->nf = 0;
+        m->nbad = 0;
         if (n > 0 && (p[0] == '\r' || p[0] == '\n'))
             n = 0; /* an empty first line: the slow path knows */
         while (i < n) {
@@ -152,18 +157,27 @@ int dk_msg_read_header(dk_msg *m, int fd, dk_err *e)
             if (lf == NULL)
                 break;
             j = (size_t)(lf - p);
+            if (j + 1 < n && (p[j + 1] == ' ' || p[j + 1] == '\t')) {
+                i = j + 1; /* folded */
+                continue;
+            }
+            if (add_field(m, (const char *)p, start, j + 1 - start, e) < 0)
+                return -1;
+            start = j + 1;
             if (j + 2 < n && p[j + 1] == '\r' && p[j + 2] == '\n') {
                 if (dk_has_bare_lf(p, j + 1, false))
                     break;
                 if (dk_buf_append(&m->hdr, p, j + 1, e) < 0)
                     return -1;
                 m->rpos = j + 3;
-                return split_fields(m, e);
+                return 0;
             }
             if (j + 1 < n && p[j + 1] == '\n')
                 break;
             i = j + 1;
         }
+        m->nf = 0;
+        m->nbad = 0;
     }
     for (;;) {
         const unsigned char *p, *lf;
@@ -282,7 +296,7 @@ const char *dk_field_ptr(const dk_msg *m, const dk_field *f)
 
 bool dk_field_is(const dk_msg *m, const dk_field *f, const char *name, size_t nlen)
 {
-    return dk_eqi(m->hdr.data + f->off, f->nlen, name, nlen);
+    return f->nlen == nlen && dk_eqi(m->hdr.data + f->off, f->nlen, name, nlen);
 }
 
 size_t dk_msg_count(const dk_msg *m, const char *name)

@@ -14,8 +14,12 @@
 
 #define CACHE_SIZE 32
 
+/* the tags a verifier looks at, found in one pass */
+enum { T_V, T_A, T_B, T_BH, T_D, T_H, T_S, T_C, T_Q, T_I, T_L, T_T, T_X, T_N };
+
 struct vsig {
     dk_tags tags;
+    const dk_tag *tg[T_N];
     size_t field;
     enum dk_alg alg;
     enum dk_canon hc, bc;
@@ -220,6 +224,7 @@ static bool hlist_ok(const char *s, size_t len)
 }
 
 static const char *const required[] = {"v", "a", "b", "bh", "d", "h", "s", NULL};
+static const int required_id[] = {T_V, T_A, T_B, T_BH, T_D, T_H, T_S};
 
 /* Parse and check one signature; false = a final result is set. */
 static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long long now)
@@ -239,25 +244,52 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
         setres(r, DK_RES_PERMERROR, "bad DKIM-Signature: %s", why);
         return false;
     }
-    d = dk_tags_get(&g->tags, "d");
-    s = dk_tags_get(&g->tags, "s");
+    memset(g->tg, 0, sizeof g->tg);
+    for (size_t k = 0; k < g->tags.n; k++) {
+        const dk_tag *x = &g->tags.v[k];
+        int id = -1;
+
+        if (x->nlen == 1) {
+            switch (x->name[0]) {
+            case 'v': id = T_V; break;
+            case 'a': id = T_A; break;
+            case 'b': id = T_B; break;
+            case 'd': id = T_D; break;
+            case 'h': id = T_H; break;
+            case 's': id = T_S; break;
+            case 'c': id = T_C; break;
+            case 'q': id = T_Q; break;
+            case 'i': id = T_I; break;
+            case 'l': id = T_L; break;
+            case 't': id = T_T; break;
+            case 'x': id = T_X; break;
+            default: break;
+            }
+        } else if (x->nlen == 2 && x->name[0] == 'b' && x->name[1] == 'h') {
+            id = T_BH;
+        }
+        if (id >= 0)
+            g->tg[id] = x;
+    }
+    d = g->tg[T_D];
+    s = g->tg[T_S];
     showval(r->d, sizeof r->d, d);
     showval(r->s, sizeof r->s, s);
-    showval(r->a, sizeof r->a, dk_tags_get(&g->tags, "a"));
-    showval(r->i, sizeof r->i, dk_tags_get(&g->tags, "i"));
-    showval(r->b, 9, dk_tags_get(&g->tags, "b"));
+    showval(r->a, sizeof r->a, g->tg[T_A]);
+    showval(r->i, sizeof r->i, g->tg[T_I]);
+    showval(r->b, 9, g->tg[T_B]);
     for (size_t k = 0; required[k] != NULL; k++) {
-        if (dk_tags_get(&g->tags, required[k]) == NULL) {
+        if (g->tg[required_id[k]] == NULL) {
             setres(r, DK_RES_PERMERROR, "DKIM-Signature has no %s= tag", required[k]);
             return false;
         }
     }
-    if (!dk_tag_is(dk_tags_get(&g->tags, "v"), "1")) {
+    if (!dk_tag_is(g->tg[T_V], "1")) {
         setres(r, DK_RES_PERMERROR, "unsupported version v=%.16s (only 1)",
-               dk_tags_get(&g->tags, "v")->val);
+               g->tg[T_V]->val);
         return false;
     }
-    t = dk_tags_get(&g->tags, "a");
+    t = g->tg[T_A];
     if (dk_tag_is(t, "rsa-sha1")) {
         setres(r, DK_RES_PERMERROR, "rsa-sha1 is not accepted (RFC 8301)");
         return false;
@@ -267,13 +299,13 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
                r->a);
         return false;
     }
-    t = dk_tags_get(&g->tags, "c");
+    t = g->tg[T_C];
     g->hc = g->bc = DK_CANON_SIMPLE;
     if (t != NULL && dk_canon_parse(t->val, t->vlen, &g->hc, &g->bc) < 0) {
         setres(r, DK_RES_PERMERROR, "unknown canonicalization c=%.32s", t->val);
         return false;
     }
-    t = dk_tags_get(&g->tags, "q");
+    t = g->tg[T_Q];
     if (t != NULL && !hlist_has(t->val, t->vlen, "dns/txt")) {
         setres(r, DK_RES_PERMERROR, "query method q= is not dns/txt");
         return false;
@@ -290,7 +322,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
         setres(r, DK_RES_PERMERROR, "s=._domainkey.d= is longer than 253 bytes");
         return false;
     }
-    g->h = dk_tags_get(&g->tags, "h");
+    g->h = g->tg[T_H];
     if (g->h->vlen == 0 || !hlist_ok(g->h->val, g->h->vlen)) {
         setres(r, DK_RES_PERMERROR, "h= is empty or holds an empty name");
         return false;
@@ -299,7 +331,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
         setres(r, DK_RES_PERMERROR, "h= does not include From (RFC 6376 5.4)");
         return false;
     }
-    t = dk_tags_get(&g->tags, "i");
+    t = g->tg[T_I];
     if (t != NULL) {
         const char *at = NULL;
 
@@ -322,7 +354,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
             return false;
         }
     }
-    t = dk_tags_get(&g->tags, "l");
+    t = g->tg[T_L];
     if (t != NULL) {
         if (!all_digits(t, 76)) {
             setres(r, DK_RES_PERMERROR, "l= is not a number of at most 76 digits");
@@ -333,7 +365,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
             g->l = UINT64_MAX - 1; /* saturated: larger than any body */
     }
     {
-        const dk_tag *tt = dk_tags_get(&g->tags, "t"), *xt = dk_tags_get(&g->tags, "x");
+        const dk_tag *tt = g->tg[T_T], *xt = g->tg[T_X];
         uint64_t tv = 0, xv = 0;
 
         if (tt != NULL) {
@@ -363,7 +395,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
             }
         }
     }
-    t = dk_tags_get(&g->tags, "bh");
+    t = g->tg[T_BH];
     g->bhl = dk_b64_decode(t->val, t->vlen, g->bhv, sizeof g->bhv);
     if (t->vlen == 0 || g->bhl < 0) {
         setres(r, DK_RES_PERMERROR, "bh= is empty or not valid base64");
@@ -373,7 +405,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
         setres(r, DK_RES_PERMERROR, "bh= is %ld bytes (a SHA-256 hash is 32)", g->bhl);
         return false;
     }
-    g->b = dk_tags_get(&g->tags, "b");
+    g->b = g->tg[T_B];
     g->bl = dk_b64_decode(g->b->val, g->b->vlen, g->bv, sizeof g->bv);
     if (g->b->vlen == 0 || g->bl <= 0) {
         setres(r, DK_RES_PERMERROR, "b= is empty, too long or not valid base64");
@@ -456,7 +488,7 @@ static const struct cache_ent *get_key(dk_verifier *v, const char *name)
 static void key_checks(dk_verifier *v, struct vsig *g, dk_sig_result *r)
 {
     char name[300];
-    const dk_tag *d = dk_tags_get(&g->tags, "d"), *s = dk_tags_get(&g->tags, "s");
+    const dk_tag *d = g->tg[T_D], *s = g->tg[T_S];
     const struct cache_ent *c;
     size_t n = 0;
 
