@@ -25,10 +25,10 @@ enum dk_canon { DK_CANON_SIMPLE, DK_CANON_RELAXED };
 
 typedef struct dk_body_canon {
     enum dk_canon mode;
-    EVP_MD_CTX *md;  /* receives the canonical bytes (initialised by the caller) */
-    uint64_t limit;  /* l=: hash at most this many bytes; UINT64_MAX for all */
-    uint64_t total;  /* canonical bytes produced so far */
-    uint64_t hashed; /* of which hashed (<= limit) */
+    EVP_MD_CTX *md;   /* receives the canonical bytes (initialised by the caller) */
+    uint64_t limit;   /* l=: hash at most this many bytes; UINT64_MAX for all */
+    uint64_t total;   /* canonical bytes produced so far */
+    uint64_t hashed;  /* of which hashed (<= limit) */
     uint64_t pending; /* line ends held back (trailing empty lines) */
     bool cr;          /* the last byte seen was a CR whose meaning is not known yet */
     bool wsp;         /* relaxed: whitespace held back */

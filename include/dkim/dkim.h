@@ -32,7 +32,7 @@ typedef struct dk_sign_opts {
     long long expire;             /* > 0: x = t + expire */
     const char *const *extra;     /* more header names to sign (when present) */
     size_t nextra;
-    const char *const *over;      /* more header names to oversign */
+    const char *const *over; /* more header names to oversign */
     size_t nover;
 } dk_sign_opts;
 

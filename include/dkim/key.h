@@ -16,12 +16,12 @@ enum dk_keytype { DK_KEY_RSA, DK_KEY_ED25519 };
 
 typedef struct dk_key_record {
     enum dk_keytype type;
-    bool revoked;     /* p= empty */
-    bool testing;     /* t=y */
-    bool strict;      /* t=s: i= must use d= exactly */
-    bool sha256_ok;   /* h= absent or lists sha256 */
-    unsigned bits;    /* RSA modulus size */
-    EVP_PKEY *pkey;   /* NULL when revoked */
+    bool revoked;       /* p= empty */
+    bool testing;       /* t=y */
+    bool strict;        /* t=s: i= must use d= exactly */
+    bool sha256_ok;     /* h= absent or lists sha256 */
+    unsigned bits;      /* RSA modulus size */
+    EVP_PKEY *pkey;     /* NULL when revoked */
     EVP_PKEY_CTX *vctx; /* RSA: a verify context set up once (PKCS#1, SHA-256) */
 } dk_key_record;
 

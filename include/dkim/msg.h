@@ -19,20 +19,20 @@
 #define DK_MSG_CHUNK      (64 * 1024)
 
 typedef struct dk_field {
-    size_t off;   /* offset of the field in the header block */
-    size_t len;   /* with its final CRLF */
-    size_t nlen;  /* name length, WSP before the colon excluded */
-    size_t voff;  /* offset of the value (just after the colon) */
-    size_t vlen;  /* value up to, not including, the final CRLF */
-    bool used;    /* taken by the current signature's h= walk */
+    size_t off;  /* offset of the field in the header block */
+    size_t len;  /* with its final CRLF */
+    size_t nlen; /* name length, WSP before the colon excluded */
+    size_t voff; /* offset of the value (just after the colon) */
+    size_t vlen; /* value up to, not including, the final CRLF */
+    bool used;   /* taken by the current signature's h= walk */
 } dk_field;
 
 typedef struct dk_msg {
-    dk_buf hdr;       /* the header block, CRLF line ends */
-    dk_field *f;      /* fields in message order */
+    dk_buf hdr;  /* the header block, CRLF line ends */
+    dk_field *f; /* fields in message order */
     size_t nf, capf;
-    size_t nbad;      /* header lines without a colon (ignored) */
-    bool lf_only;     /* the first line ended in a bare LF */
+    size_t nbad;  /* header lines without a colon (ignored) */
+    bool lf_only; /* the first line ended in a bare LF */
     /* reader */
     int fd;
     unsigned char *rbuf;

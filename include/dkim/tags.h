@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DK_TAGS_MAX      64   /* tags in one list */
-#define DK_TAG_VALUE_MAX 8192 /* bytes in one value */
+#define DK_TAGS_MAX       64   /* tags in one list */
+#define DK_TAG_VALUE_MAX  8192 /* bytes in one value */
 #define DK_TAGS_INPUT_MAX 65536
 
 typedef struct dk_tag {

@@ -127,8 +127,19 @@ static int write_signed(const char *dir, const char *name, int in, const dk_buf 
 
 int cmd_sign(dk_cli *cli, int argc, char **argv)
 {
-    enum { O_DOMAIN = 256, O_SELECTOR, O_KEY, O_ALG, O_CANON, O_OUT, O_SIGS, O_EXPIRE, O_HEADER,
-           O_TIME, O_OVER };
+    enum {
+        O_DOMAIN = 256,
+        O_SELECTOR,
+        O_KEY,
+        O_ALG,
+        O_CANON,
+        O_OUT,
+        O_SIGS,
+        O_EXPIRE,
+        O_HEADER,
+        O_TIME,
+        O_OVER
+    };
     static const struct option opts[] = {
         {"domain", required_argument, NULL, O_DOMAIN},
         {"selector", required_argument, NULL, O_SELECTOR},
@@ -180,8 +191,8 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
             break;
         case O_CANON:
             if (dk_canon_parse(optarg, strlen(optarg), &o.hcanon, &o.bcanon) < 0)
-                return dk_cli_usage(cli, "sign",
-                                    "--canon: '%s' (relaxed|simple[/relaxed|simple])", optarg);
+                return dk_cli_usage(cli, "sign", "--canon: '%s' (relaxed|simple[/relaxed|simple])",
+                                    optarg);
             break;
         case O_OUT:
             outdir = optarg;
@@ -199,8 +210,7 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
             errno = 0;
             o.now = strtoll(optarg, &end, 10);
             if (errno != 0 || *end != '\0' || o.now <= 0)
-                return dk_cli_usage(cli, "sign", "--timestamp: '%s' (seconds since 1970)",
-                                    optarg);
+                return dk_cli_usage(cli, "sign", "--timestamp: '%s' (seconds since 1970)", optarg);
             break;
         case O_OVER:
             if (o.nover == MAX_EXTRA)

@@ -86,7 +86,7 @@ static void flush_pending(dk_body_canon *c)
 #define DK_HAVE_AVX2 1
 /* 32 bytes at a time where the CPU has AVX2 (chosen at run time). */
 __attribute__((target("avx2"))) static size_t bare_lf_avx2(const unsigned char *p, size_t n,
-                                                          bool *found)
+                                                           bool *found)
 {
     const __m256i lf = _mm256_set1_epi8('\n'), cr = _mm256_set1_epi8('\r');
     size_t i = 1;
@@ -99,8 +99,8 @@ __attribute__((target("avx2"))) static size_t bare_lf_avx2(const unsigned char *
             __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + k));
             __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + k - 1));
 
-            m = _mm256_or_si256(m, _mm256_andnot_si256(_mm256_cmpeq_epi8(b, cr),
-                                                       _mm256_cmpeq_epi8(a, lf)));
+            m = _mm256_or_si256(
+                m, _mm256_andnot_si256(_mm256_cmpeq_epi8(b, cr), _mm256_cmpeq_epi8(a, lf)));
         }
         if (!_mm256_testz_si256(m, m)) {
             *found = true;
@@ -289,8 +289,7 @@ int dk_body_canon_final(dk_body_canon *c, unsigned char *out, unsigned *outlen)
     return 0;
 }
 
-int dk_header_canon(enum dk_canon mode, const char *f, size_t len, bool crlf, dk_buf *b,
-                    dk_err *e)
+int dk_header_canon(enum dk_canon mode, const char *f, size_t len, bool crlf, dk_buf *b, dk_err *e)
 {
     size_t i, colon, start;
     bool wsp = false, any = false;

@@ -15,7 +15,8 @@
 #include "util/mem.h"
 #include "util/path.h"
 
-static int kfail(char *why, size_t wlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int kfail(char *why, size_t wlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int kfail(char *why, size_t wlen, const char *fmt, ...)
 {
@@ -43,7 +44,8 @@ static bool list_has(const char *s, size_t len, const char *item)
         b = j;
         while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
             a++;
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
+        while (b > a &&
+               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
             b--;
         if (b - a == il && memcmp(s + a, item, il) == 0)
             return true;

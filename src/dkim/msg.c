@@ -188,8 +188,7 @@ int dk_msg_read_header(dk_msg *m, int fd, dk_err *e)
                 return -1;
             if (m->rlen == 0) {
                 /* end of input inside the header block */
-                if (partial && m->hdr.len > linestart &&
-                    dk_buf_append(&m->hdr, "\r\n", 2, e) < 0)
+                if (partial && m->hdr.len > linestart && dk_buf_append(&m->hdr, "\r\n", 2, e) < 0)
                     return -1;
                 break;
             }
@@ -213,9 +212,9 @@ int dk_msg_read_header(dk_msg *m, int fd, dk_err *e)
             if (!partial)
                 linestart = m->hdr.len;
             if (first) {
-                m->lf_only = !(n > 0 && p[n - 1] == '\r') &&
-                             !(n == 0 && partial && m->hdr.len > 0 &&
-                               m->hdr.data[m->hdr.len - 1] == '\r');
+                m->lf_only =
+                    !(n > 0 && p[n - 1] == '\r') &&
+                    !(n == 0 && partial && m->hdr.len > 0 && m->hdr.data[m->hdr.len - 1] == '\r');
                 first = false;
             }
             if (partial) {

@@ -15,9 +15,11 @@
 #define FOLD_COLS 78
 
 const char *const dk_sign_default_headers[] = {
-    "from",         "to",          "cc",         "subject",     "date",
-    "message-id",   "mime-version", "content-type", "content-transfer-encoding",
-    "reply-to",     "in-reply-to", "references", NULL,
+    "from",         "to",           "cc",
+    "subject",      "date",         "message-id",
+    "mime-version", "content-type", "content-transfer-encoding",
+    "reply-to",     "in-reply-to",  "references",
+    NULL,
 };
 
 const char *const dk_sign_oversign_headers[] = {"from", "content-type", NULL};
@@ -69,7 +71,7 @@ struct dk_signer {
     EVP_MD *sha;
     dk_msg msg;
     dk_buf scratch;
-    dk_buf hdr; /* the field being built */
+    dk_buf hdr;      /* the field being built */
     char head[1200]; /* "DKIM-Signature: v=1; a=..; c=..; d=..; s=..;" folded */
     size_t headlen, headcol;
     dk_body_canon bcanon;
@@ -371,8 +373,8 @@ static int sign_common(dk_signer *s, dk_buf *out, dk_err *e, const char *mem, si
             return dk_err_set(e, DK_EINTERNAL, "h= missing");
         hv = p + 3;
         hl = (size_t)(strchr(hv, ';') - hv);
-        if (dk_hash_headers(m, hv, hl, s->hc, h->data, h->len, s->hmd, s->sha, &s->scratch, hh,
-                            why, sizeof why) < 0)
+        if (dk_hash_headers(m, hv, hl, s->hc, h->data, h->len, s->hmd, s->sha, &s->scratch, hh, why,
+                            sizeof why) < 0)
             return dk_err_set(e, DK_EINVAL, "%s", why);
     }
     if (s->alg == DK_ALG_RSA_SHA256) {

@@ -149,8 +149,7 @@ const dk_tag *dk_tags_get(const dk_tags *t, const char *name)
     size_t n = name[0] == '\0' ? 0 : name[1] == '\0' ? 1 : strlen(name);
 
     for (size_t k = 0; k < t->n; k++) {
-        if (t->v[k].nlen == n && t->v[k].name[0] == name[0] &&
-            memcmp(t->v[k].name, name, n) == 0)
+        if (t->v[k].nlen == n && t->v[k].name[0] == name[0] && memcmp(t->v[k].name, name, n) == 0)
             return &t->v[k];
     }
     return NULL;
@@ -181,16 +180,14 @@ bool dk_eqi(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 static const signed char b64val[256] = {
-    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
-    ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
-    ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
-    ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
-    ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
-    ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
-    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
-    ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
-    ['/'] = 64,
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
 };
 
 static long b64_decode(const char *s, size_t len, unsigned char *out, size_t max);
@@ -324,8 +321,7 @@ bool dk_domain_ok(const char *s, size_t len, char *why, size_t wlen)
             if (lab == 0)
                 return fail(why, wlen, "empty label in domain name") == 0;
             if (lab > 63)
-                return fail(why, wlen, "label of %zu bytes in domain name (at most 63)", lab) ==
-                       0;
+                return fail(why, wlen, "label of %zu bytes in domain name (at most 63)", lab) == 0;
             if (s[k - 1] == '-' || s[k - lab] == '-')
                 return fail(why, wlen, "label starts or ends with '-'") == 0;
             lab = 0;

@@ -188,7 +188,8 @@ static bool hlist_has(const char *s, size_t len, const char *name)
         b = j;
         while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
             a++;
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
+        while (b > a &&
+               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
             b--;
         if (dk_eqi(s + a, b - a, name, nl))
             return true;
@@ -210,7 +211,8 @@ static bool hlist_ok(const char *s, size_t len)
         b = j;
         while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
             a++;
-        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
+        while (b > a &&
+               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
             b--;
         if (a == b)
             return false;
@@ -251,19 +253,44 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
 
         if (x->nlen == 1) {
             switch (x->name[0]) {
-            case 'v': id = T_V; break;
-            case 'a': id = T_A; break;
-            case 'b': id = T_B; break;
-            case 'd': id = T_D; break;
-            case 'h': id = T_H; break;
-            case 's': id = T_S; break;
-            case 'c': id = T_C; break;
-            case 'q': id = T_Q; break;
-            case 'i': id = T_I; break;
-            case 'l': id = T_L; break;
-            case 't': id = T_T; break;
-            case 'x': id = T_X; break;
-            default: break;
+            case 'v':
+                id = T_V;
+                break;
+            case 'a':
+                id = T_A;
+                break;
+            case 'b':
+                id = T_B;
+                break;
+            case 'd':
+                id = T_D;
+                break;
+            case 'h':
+                id = T_H;
+                break;
+            case 's':
+                id = T_S;
+                break;
+            case 'c':
+                id = T_C;
+                break;
+            case 'q':
+                id = T_Q;
+                break;
+            case 'i':
+                id = T_I;
+                break;
+            case 'l':
+                id = T_L;
+                break;
+            case 't':
+                id = T_T;
+                break;
+            case 'x':
+                id = T_X;
+                break;
+            default:
+                break;
             }
         } else if (x->nlen == 2 && x->name[0] == 'b' && x->name[1] == 'h') {
             id = T_BH;
@@ -285,8 +312,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
         }
     }
     if (!dk_tag_is(g->tg[T_V], "1")) {
-        setres(r, DK_RES_PERMERROR, "unsupported version v=%.16s (only 1)",
-               g->tg[T_V]->val);
+        setres(r, DK_RES_PERMERROR, "unsupported version v=%.16s (only 1)", g->tg[T_V]->val);
         return false;
     }
     t = g->tg[T_A];
@@ -295,8 +321,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
         return false;
     }
     if (dk_alg_parse(t->val, t->vlen, &g->alg) < 0) {
-        setres(r, DK_RES_PERMERROR, "unknown algorithm a=%s (rsa-sha256 or ed25519-sha256)",
-               r->a);
+        setres(r, DK_RES_PERMERROR, "unknown algorithm a=%s (rsa-sha256 or ed25519-sha256)", r->a);
         return false;
     }
     t = g->tg[T_C];
@@ -452,8 +477,7 @@ static const struct cache_ent *get_key(dk_verifier *v, const char *name)
             (void)snprintf(c->reason, sizeof c->reason, "no key record");
         } else if (a.nrr > 1) {
             c->res = DK_RES_PERMERROR;
-            (void)snprintf(c->reason, sizeof c->reason, "%zu TXT records for the key (one)",
-                           a.nrr);
+            (void)snprintf(c->reason, sizeof c->reason, "%zu TXT records for the key (one)", a.nrr);
         } else {
             char why[160];
 
@@ -559,8 +583,8 @@ static void finish_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, const u
     /* the field with the b= value deleted, without its CRLF */
     dk_buf_reset(&v->sigbuf);
     if (dk_buf_append(&v->sigbuf, fp, vo + g->b->raw_start, NULL) < 0 ||
-        dk_buf_append(&v->sigbuf, fp + vo + g->b->raw_end, f->len - 2 - vo - g->b->raw_end,
-                      NULL) < 0) {
+        dk_buf_append(&v->sigbuf, fp + vo + g->b->raw_end, f->len - 2 - vo - g->b->raw_end, NULL) <
+            0) {
         setres(r, DK_RES_TEMPERROR, "out of memory");
         return;
     }

@@ -193,9 +193,8 @@ static void expect(const dk_verify_result *r, size_t k, enum dk_result want, con
 {
     assert_true(r->nsig > k);
     if (r->sig[k].result != want || (why != NULL && strstr(r->sig[k].reason, why) == NULL))
-        fail_msg("signature %zu: got %s (%s), want %s (%s)", k,
-                 dk_result_name(r->sig[k].result), r->sig[k].reason, dk_result_name(want),
-                 why != NULL ? why : "");
+        fail_msg("signature %zu: got %s (%s), want %s (%s)", k, dk_result_name(r->sig[k].result),
+                 r->sig[k].reason, dk_result_name(want), why != NULL ? why : "");
 }
 
 static char *replace(const char *s, const char *old, const char *new)
@@ -379,8 +378,8 @@ static void test_sig_duplicate_tag(void **state)
 
 static void test_sig_missing_tags(void **state)
 {
-    static const char *const tags[] = {"v=1", "a=rsa-sha256", BSIG,  BH,
-                                       "d=example.com", "h=from:to", "s=rsa"};
+    static const char *const tags[] = {"v=1",           "a=rsa-sha256", BSIG,   BH,
+                                       "d=example.com", "h=from:to",    "s=rsa"};
     static const char *const names[] = {"v=", "a=", "b=", "bh=", "d=", "h=", "s="};
 
     (void)state;
@@ -403,20 +402,18 @@ static void test_sig_empty_and_bad_base64(void **state)
 {
     (void)state;
     sig_case("v=1; a=rsa-sha256; d=; s=rsa; h=from; " BH "; " BSIG, DK_RES_PERMERROR, "d=");
-    sig_case("v=1; a=rsa-sha256; d=example.com; s=; h=from; " BH "; " BSIG, DK_RES_PERMERROR,
-             "s=");
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=; h=from; " BH "; " BSIG, DK_RES_PERMERROR, "s=");
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; bh=; " BSIG, DK_RES_PERMERROR,
              "bh=");
-    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; " BH "; b=", DK_RES_PERMERROR,
-             "b=");
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; " BH "; b=", DK_RES_PERMERROR, "b=");
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; " BH "; b=abc", DK_RES_PERMERROR,
              "b=");
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; " BH "; b=ab!d", DK_RES_PERMERROR,
              "b=");
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; bh=2jUSOH9NhtVGCQWNr9Br; " BSIG,
              DK_RES_PERMERROR, "bh=");
-    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; bh=a=bc; " BSIG,
-             DK_RES_PERMERROR, "bh=");
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; bh=a=bc; " BSIG, DK_RES_PERMERROR,
+             "bh=");
 }
 
 static void test_sig_bad_versions_algorithms(void **state)
@@ -445,10 +442,9 @@ static void test_sig_h_list(void **state)
     (void)state;
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=to:subject; " BH "; " BSIG,
              DK_RES_PERMERROR, "From");
-    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=; " BH "; " BSIG, DK_RES_PERMERROR,
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=; " BH "; " BSIG, DK_RES_PERMERROR, "h=");
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from::to; " BH "; " BSIG, DK_RES_PERMERROR,
              "h=");
-    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from::to; " BH "; " BSIG,
-             DK_RES_PERMERROR, "h=");
 }
 
 static void test_sig_identity(void **state)
@@ -456,8 +452,7 @@ static void test_sig_identity(void **state)
     (void)state;
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; i=joe@example.org; h=from; " BH "; " BSIG,
              DK_RES_PERMERROR, "i=");
-    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; i=joe@badexample.com; h=from; " BH
-             "; " BSIG,
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; i=joe@badexample.com; h=from; " BH "; " BSIG,
              DK_RES_PERMERROR, "i=");
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; i=joe; h=from; " BH "; " BSIG,
              DK_RES_PERMERROR, "i=");
@@ -496,8 +491,8 @@ static void test_sig_syntax(void **state)
     (void)state;
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; " BH "; " BSIG "; x",
              DK_RES_PERMERROR, "no '='");
-    sig_case("v=1; a=rsa-sha256; d=example.com; =x; s=rsa; h=from; " BH "; " BSIG,
-             DK_RES_PERMERROR, "empty tag name");
+    sig_case("v=1; a=rsa-sha256; d=example.com; =x; s=rsa; h=from; " BH "; " BSIG, DK_RES_PERMERROR,
+             "empty tag name");
     sig_case("v=1; a=rsa-sha256; d=example.com;; s=rsa; h=from; " BH "; " BSIG, DK_RES_PERMERROR,
              "empty tag name");
 }
@@ -510,7 +505,7 @@ static void test_sig_domain_lengths(void **state)
     memset(d, 0, sizeof d);
     for (int i = 0; i < 4; i++)
         strcat(d, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."); /* 63 */
-    strcat(d, "com"); /* 255 */
+    strcat(d, "com");                                                                 /* 255 */
     snprintf(tags, sizeof tags, "v=1; a=rsa-sha256; d=%s; s=rsa; h=from; " BH "; " BSIG, d);
     sig_case(tags, DK_RES_PERMERROR, "253");
     snprintf(tags, sizeof tags,
@@ -534,9 +529,8 @@ static void test_sig_body_length(void **state)
     {
         char tags[512];
 
-        snprintf(tags, sizeof tags, "v=1; a=rsa-sha256; d=example.com; s=rsa; %s; h=from; " BH
-                 "; " BSIG,
-                 big);
+        snprintf(tags, sizeof tags,
+                 "v=1; a=rsa-sha256; d=example.com; s=rsa; %s; h=from; " BH "; " BSIG, big);
         sig_case(tags, DK_RES_PERMERROR, "l=");
     }
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; l=100000; h=from; " BH "; " BSIG,
@@ -549,8 +543,10 @@ static void test_sig_body_length(void **state)
 static void test_sig_garbage_no_crash(void **state)
 {
     static const char *const bad[] = {
-        "",  ";", "v", "v=1;;;;", "\x01\x02", "v=1; a=rsa-sha256; b=\x80\xff", "====;",
-        "v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; bh=; b=;",
+        "",         ";",
+        "v",        "v=1;;;;",
+        "\x01\x02", "v=1; a=rsa-sha256; b=\x80\xff",
+        "====;",    "v=1; a=rsa-sha256; d=example.com; s=rsa; h=from; bh=; b=;",
     };
 
     (void)state;
@@ -756,8 +752,8 @@ static void test_key_records(void **state)
     key_case("v=DKIM1; p=!!!", DK_RES_PERMERROR, "base64");
     key_case("v=DKIM1; p=YWJj\x01", DK_RES_PERMERROR, NULL);
     /* an ed25519 key for an rsa signature */
-    key_case("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
-             DK_RES_PERMERROR, "a=");
+    key_case("v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", DK_RES_PERMERROR,
+             "a=");
 }
 
 static void test_key_record_nul(void **state)

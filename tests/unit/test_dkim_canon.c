@@ -34,9 +34,9 @@ static const char *bh_chunked(enum dk_canon mode, const char *p, size_t n, size_
     if (chunk == 0)
         chunk = n ? n : 1;
     for (size_t k = 0; k < n; k += chunk)
-        assert_int_equal(dk_body_canon_update(c, (const unsigned char *)p + k,
-                                              n - k < chunk ? n - k : chunk),
-                         0);
+        assert_int_equal(
+            dk_body_canon_update(c, (const unsigned char *)p + k, n - k < chunk ? n - k : chunk),
+            0);
     assert_int_equal(dk_body_canon_final(c, h, &hl), 0);
     assert_int_equal(hl, 32);
     dk_b64_encode(h, 32, out);
@@ -61,8 +61,7 @@ static void test_rfc6376_345_example(void **state)
                      0);
     assert_string_equal(b.data, "a:X\r\nb:Y Z\r\n");
     dk_buf_reset(&b);
-    assert_int_equal(dk_header_canon(DK_CANON_SIMPLE, "B : Y\t\r\n\tZ  \r\n", 14, true, &b, &e),
-                     0);
+    assert_int_equal(dk_header_canon(DK_CANON_SIMPLE, "B : Y\t\r\n\tZ  \r\n", 14, true, &b, &e), 0);
     assert_string_equal(b.data, "B : Y\t\r\n\tZ  \r\n");
     dk_buf_free(&b);
     assert_string_equal(bh(DK_CANON_RELAXED, " C \r\nD \t E\r\n\r\n\r\n"),
@@ -339,8 +338,9 @@ static void test_msg_reader(void **state)
 /* Messages without a header block, or with an empty first line. */
 static void test_msg_edge_cases(void **state)
 {
-    static const char *const in[] = {"\r\nbody\r\n\r\nmore\r\n", "\nbody\n\nmore\n", "",
-                                     "Subject: x", "Subject: x\r\n", "a: b\r\n\r\n"};
+    static const char *const in[] = {
+        "\r\nbody\r\n\r\nmore\r\n", "\nbody\n\nmore\n", "", "Subject: x",
+        "Subject: x\r\n",           "a: b\r\n\r\n"};
     static const size_t nf[] = {0, 0, 0, 1, 1, 1};
     static const size_t body[] = {14, 11, 0, 0, 0, 0};
     char path[] = "/tmp/dkimctl-test-edge.XXXXXX";
