@@ -8,6 +8,8 @@ int cmd_init(dk_cli *cli, int argc, char **argv);
 extern const char cmd_init_help[];
 int cmd_version(dk_cli *cli, int argc, char **argv);
 int cmd_sign(dk_cli *cli, int argc, char **argv);
+extern const char cmd_sign_args[], cmd_sign_help[];
 int cmd_verify(dk_cli *cli, int argc, char **argv);
+extern const char cmd_verify_help[];
 
 #endif

@@ -16,6 +16,26 @@
 
 #define MAX_EXTRA 32
 
+const char cmd_sign_args[] =
+    "--domain D --selector S --key FILE [--algorithm rsa-sha256|ed25519-sha256]"
+    " [--canon relaxed/simple] [--out DIR | --sigs FILE] [FILE...]";
+const char cmd_sign_help[] =
+    "  --domain D         signing domain (d=)\n"
+    "  --selector S       selector (s=)\n"
+    "  --key FILE         PEM private key: PKCS#1 RSA, PKCS#8 RSA or Ed25519 (read once)\n"
+    "  --algorithm A      rsa-sha256 (default) or ed25519-sha256\n"
+    "  --canon H/B        canonicalization, default relaxed/simple\n"
+    "  --out DIR          write each signed FILE to DIR/<base name>\n"
+    "  --sigs FILE        write only each DKIM-Signature field: '# <base name>' then the field\n"
+    "  --expire SECONDS   add x= this long after t=\n"
+    "  --header NAME      sign this header field too when present (repeatable)\n"
+    "  --oversign NAME    sign NAME once more than present (From and Content-Type always are)\n"
+    "  --timestamp T      t= value instead of the current time\n"
+    "\nNo FILE: the message on stdin is written signed to stdout.  h= covers From, To, Cc,\n"
+    "Subject, Date, Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding,\n"
+    "Reply-To, In-Reply-To and References where present; l= is never used.\n"
+    "Exit 0 when every message was signed, 1 when one could not be, 2 on usage or I/O errors.\n";
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');

@@ -12,6 +12,16 @@
 
 #define DNS_TIMEOUT_MS 5000
 
+const char cmd_verify_help[] =
+    "  --resolver H[@P]   DNS server for key lookups (default: the global --resolver, else\n"
+    "                     the system's)\n"
+    "\nOne line per message ('-' is stdin; no FILE reads stdin):\n"
+    "  <file>: dkim=<result> header.d=<d> header.s=<s> header.a=<a> (<reason>)\n"
+    "with up to 8 signatures separated by '; '.  Results: pass, fail, neutral, policy,\n"
+    "temperror, permerror, none.\n"
+    "Exit 0 when every message has a passing signature, 1 when one has not, 2 on usage or\n"
+    "I/O errors.\n";
+
 /* Append s to the line (no printf: this runs once per message). */
 static void put(char *line, size_t *o, size_t size, const char *s)
 {
