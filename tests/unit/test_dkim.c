@@ -466,7 +466,7 @@ static void test_sig_identity(void **state)
              DK_RES_FAIL, "t=s");
 }
 
-static void test_sig_times(void **state)
+static void test_sig_t_future(void **state)
 {
     (void)state;
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; t=1700090000; h=from; " BH "; " BSIG,
@@ -474,16 +474,46 @@ static void test_sig_times(void **state)
     /* within the clock drift is fine */
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; t=1700000200; h=from; " BH "; " BSIG,
              DK_RES_FAIL, "did not verify");
+}
+
+static void test_sig_x_past(void **state)
+{
+    (void)state;
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; t=1690000000; x=1690000100; h=from; " BH
              "; " BSIG,
              DK_RES_FAIL, "expired");
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; t=1690000000; x=1800000000; h=from; " BH
+             "; " BSIG,
+             DK_RES_FAIL, "did not verify");
+}
+
+static void test_sig_x_before_t(void **state)
+{
+    (void)state;
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; t=1700000000; x=1690000000; h=from; " BH
              "; " BSIG,
              DK_RES_PERMERROR, "x= is before t=");
+}
+
+static void test_sig_t_x_not_numeric(void **state)
+{
+    (void)state;
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; t=now; h=from; " BH "; " BSIG,
+             DK_RES_PERMERROR, "t=");
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; t=-5; h=from; " BH "; " BSIG,
              DK_RES_PERMERROR, "t=");
     sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; x=17a; h=from; " BH "; " BSIG,
              DK_RES_PERMERROR, "x=");
+    sig_case("v=1; a=rsa-sha256; d=example.com; s=rsa; x=99999999999999; h=from; " BH "; " BSIG,
+             DK_RES_PERMERROR, "x=");
+}
+
+static void test_key_h_sha256_with_rsa_sha1(void **state)
+{
+    (void)state;
+    publish("sha256only", rsa_key, "h=sha256");
+    sig_case("v=1; a=rsa-sha1; d=example.com; s=sha256only; h=from; " BH "; " BSIG,
+             DK_RES_PERMERROR, "RFC 8301");
 }
 
 static void test_sig_syntax(void **state)
@@ -936,7 +966,11 @@ int main(void)
         cmocka_unit_test_setup(test_sig_bad_versions_algorithms, setup),
         cmocka_unit_test_setup(test_sig_h_list, setup),
         cmocka_unit_test_setup(test_sig_identity, setup),
-        cmocka_unit_test_setup(test_sig_times, setup),
+        cmocka_unit_test_setup(test_sig_t_future, setup),
+        cmocka_unit_test_setup(test_sig_x_past, setup),
+        cmocka_unit_test_setup(test_sig_x_before_t, setup),
+        cmocka_unit_test_setup(test_sig_t_x_not_numeric, setup),
+        cmocka_unit_test_setup(test_key_h_sha256_with_rsa_sha1, setup),
         cmocka_unit_test_setup(test_sig_syntax, setup),
         cmocka_unit_test_setup(test_sig_domain_lengths, setup),
         cmocka_unit_test_setup(test_sig_body_length, setup),
