@@ -188,8 +188,12 @@ int dk_msg_read_header(dk_msg *m, int fd, dk_err *e)
                 return -1;
             if (m->rlen == 0) {
                 /* end of input inside the header block */
-                if (partial && m->hdr.len > linestart && dk_buf_append(&m->hdr, "\r\n", 2, e) < 0)
-                    return -1;
+                if (partial && m->hdr.len > linestart) {
+                    if (m->hdr.data[m->hdr.len - 1] == '\r')
+                        m->hdr.len--; /* as put_line() does */
+                    if (dk_buf_append(&m->hdr, "\r\n", 2, e) < 0)
+                        return -1;
+                }
                 break;
             }
         }

@@ -1,7 +1,10 @@
 /* fuzz_header.c - the message header parser and the verifier on top of it
  * (DKIM-Signature parsing, header selection), with a fixed key in a stub
  * resolver. */
+#include <stdio.h>
 #include <stddef.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static dk_resolver *res;
     static dk_verifier *v;
     static const dk_dns_ops ops = {.txt = txt};
-    dk_verify_result r;
+    static dk_verify_result r;
     dk_err e;
     char *copy;
     char buf[8192];
@@ -57,6 +60,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r.nsig > DK_VERIFY_MAX_SIGS)
             abort();
         (void)dk_auth_results(&r, "fuzz", buf, sizeof buf);
+    }
+    /* the stream reader must see the same message as the in-memory one */
+    {
+        static dk_verify_result r2;
+        int fd = memfd_create("fuzz", 0);
+
+        if (fd < 0)
+            abort();
+        if (size > 0 && write(fd, data, size) != (ssize_t)size)
+            abort();
+        (void)lseek(fd, 0, SEEK_SET);
+        if (dk_verify_fd(v, fd, &r2, &e) == 0) {
+            if (r2.nsig != r.nsig)
+                abort();
+            for (size_t k = 0; k < r.nsig; k++) {
+                if (r2.sig[k].result != r.sig[k].result ||
+                    strcmp(r2.sig[k].reason, r.sig[k].reason) != 0) {
+                    fprintf(stderr, "mem: %s (%s)\nfd:  %s (%s)\n", dk_result_name(r.sig[k].result),
+                            r.sig[k].reason, dk_result_name(r2.sig[k].result), r2.sig[k].reason);
+                    abort();
+                }
+            }
+        }
+        close(fd);
     }
     free(copy);
     return 0;
