@@ -19,5 +19,9 @@ struct dk_plan;
 int cmd_plan_prepare(dk_cli *cli, struct dk_model *m, struct dk_plan *p, bool reload);
 int cmd_keygen(dk_cli *cli, int argc, char **argv);
 int cmd_records(dk_cli *cli, int argc, char **argv);
+int cmd_sign(dk_cli *cli, int argc, char **argv);
+extern const char cmd_sign_args[], cmd_sign_help[];
+int cmd_verify(dk_cli *cli, int argc, char **argv);
+extern const char cmd_verify_help[];
 
 #endif

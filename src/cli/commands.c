@@ -28,5 +28,9 @@ const dk_command dk_commands[] = {
      "       TTL of the records (default 3600)\nExit: 0 all printed, 1 a selector's key file is "
      "missing (its record is left\nout) or a key is unreadable, 2 usage or no model.\n",
      cmd_records},
+    {"sign", cmd_sign_args, "DKIM-sign messages (stdin to stdout without FILE)", cmd_sign_help,
+     cmd_sign},
+    {"verify", "[--resolver HOST[@PORT]] [FILE...]", "verify DKIM signatures, one line per message",
+     cmd_verify_help, cmd_verify},
     {NULL, NULL, NULL, NULL, NULL},
 };
