@@ -23,5 +23,7 @@ int cmd_sign(dk_cli *cli, int argc, char **argv);
 extern const char cmd_sign_args[], cmd_sign_help[];
 int cmd_verify(dk_cli *cli, int argc, char **argv);
 extern const char cmd_verify_help[];
+int cmd_test(dk_cli *cli, int argc, char **argv);
+extern const char cmd_test_args[], cmd_test_help[];
 
 #endif

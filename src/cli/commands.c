@@ -32,5 +32,6 @@ const dk_command dk_commands[] = {
      cmd_sign},
     {"verify", "[--resolver HOST[@PORT]] [FILE...]", "verify DKIM signatures, one line per message",
      cmd_verify_help, cmd_verify},
+    {"test", cmd_test_args, "send a message through the live Postfix and OpenDKIM and verify it", cmd_test_help, cmd_test},
     {NULL, NULL, NULL, NULL, NULL},
 };
