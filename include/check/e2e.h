@@ -187,4 +187,7 @@ int dk_e2e_verify(dk_resolver *res, const char *msg, size_t len, const char *fro
 int dk_e2e_key_matches(dk_resolver *res, const char *domain, const char *selector,
                        const char *keyfile, char *why, size_t wsize, dk_err *e);
 
+/* The type of the private key at host path keyfile: "rsa" or "ed25519". */
+int dk_e2e_key_type(const char *keyfile, char *type, size_t size, dk_err *e);
+
 #endif

@@ -248,7 +248,9 @@ static int send_one(e2e_ctx *c, dk_e2e_result *r, const char *msg, size_t len, c
                                 "milter that cannot be reached refuses every message",
                                 "Postfix refused the message over SMTP: %s", r->send_detail) < 0)
                 return dk_err_set(e, DK_ENOMEM, "out of memory");
-            return e2e_diag_opendkim_down(c, &down, e);
+            if (e2e_diag_opendkim_down(c, &down, e) < 0)
+                return -1;
+            return down ? 0 : e2e_diag_signer(c, e);
         }
     } else {
         const char *sm = o->sendmail ? o->sendmail : DK_E2E_SENDMAIL_PATH;
@@ -406,6 +408,13 @@ int dk_e2e_run(const struct dk_model *m, const dk_root *root, dk_resolver *res,
                                 (wait_ms + 999) / 1000) < 0) {
                 dk_err_set(e, DK_ENOMEM, "out of memory");
                 goto outp;
+            }
+            {
+                /* a milter tempfail keeps it in the queue: look at opendkim */
+                bool down = false;
+                if (e2e_diag_opendkim_down(&c, &down, e) < 0 ||
+                    (!down && e2e_diag_signer(&c, e) < 0))
+                    goto outp;
             }
         } else {
             step(cb, "verifying the %s copy", dk_e2e_path_name(r[i].path));

@@ -21,8 +21,6 @@
 #define CONF_MAX  ((size_t)1 << 20)
 #define TABLE_MAX ((size_t)16 << 20)
 
-static const char *fix_restart = "then restart opendkim and postfix";
-
 void e2e_ctx_free(e2e_ctx *c)
 {
     free(c->conf);
@@ -515,9 +513,104 @@ static int read_table(e2e_ctx *c, const char *keyword, char *path, size_t psize,
     return dk_root_read_file(c->root, path, TABLE_MAX, b, NULL, e) == 0 ? 1 : -1;
 }
 
+/* The key the SigningTable selects for the From address: in the KeyTable,
+ * readable, and of the type SignatureAlgorithm signs with. */
+static int diag_key(e2e_ctx *c, const char *key, dk_err *e)
+{
+    char kpath[DK_PATH_MAX], entry[DK_PATH_MAX + 600], alg[64], host[DK_PATH_MAX], type[16];
+    bool kre;
+    dk_buf kb;
+    dk_err te;
+    const char *file;
+    int rc = 0;
+
+    dk_buf_init(&kb, TABLE_MAX);
+    if (read_table(c, "KeyTable", kpath, sizeof kpath, &kre, &kb, &te) != 1)
+        goto out;
+    if (!dk_e2e_signingtable_match(kb.data, kb.len, false, key, entry, sizeof entry)) {
+        if (dk_findings_add(c->out, DK_SEV_CRIT, kpath, "run `dkimctl apply`, then restart opendkim",
+                            "the SigningTable selects key %s for %s, but the KeyTable has no "
+                            "line for it",
+                            key, c->from) < 0)
+            rc = dk_err_set(e, DK_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* domain:selector:keypath */
+    file = strchr(entry, ':');
+    file = file ? strchr(file + 1, ':') : NULL;
+    if (file == NULL || file[1] != '/' || !dk_path_is_clean(file + 1))
+        goto out;
+    file++;
+    if (dk_root_path(c->root, file, host, sizeof host, &te) < 0)
+        goto out;
+    if (dk_e2e_key_type(host, type, sizeof type, &te) < 0) {
+        if (dk_findings_add(c->out, DK_SEV_CRIT, file,
+                            "`dkimctl keygen` makes a missing key; `dkimctl check` shows "
+                            "ownership and mode problems",
+                            "the key %s for %s cannot be loaded: %s", key, c->from, te.msg) < 0)
+            rc = dk_err_set(e, DK_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (!dk_opendkim_conf_get(c->conf, c->conf_len, "SignatureAlgorithm", alg, sizeof alg))
+        (void)snprintf(alg, sizeof alg, "%s", "rsa-sha256");
+    if (strncasecmp(alg, type, strlen(type)) != 0 &&
+        dk_findings_add(c->out, DK_SEV_CRIT, c->conf_path,
+                        "OpenDKIM signs with one algorithm for every key: give the domain an "
+                        "RSA selector (or use SignatureAlgorithm ed25519-sha256 only when every "
+                        "key is Ed25519), then restart opendkim",
+                        "opendkim.conf has SignatureAlgorithm %s, but the key selected for %s "
+                        "(%s) is an %s key: opendkim cannot sign with it and refuses the "
+                        "message (tempfail)",
+                        alg, c->from, file, strcmp(type, "rsa") == 0 ? "RSA" : "Ed25519") < 0)
+        rc = dk_err_set(e, DK_ENOMEM, "out of memory");
+out:
+    dk_buf_free(&kb);
+    return rc;
+}
+
+int e2e_diag_signer(e2e_ctx *c, dk_err *e)
+{
+    char tpath[DK_PATH_MAX], key[512];
+    bool refile = false;
+    dk_buf b;
+    dk_err te;
+    int rc;
+
+    if (!c->have_conf)
+        return 0;
+    dk_buf_init(&b, TABLE_MAX);
+    rc = read_table(c, "SigningTable", tpath, sizeof tpath, &refile, &b, &te);
+    if (rc < 0) {
+        if (dk_findings_add(c->out, DK_SEV_CRIT, tpath, "run `dkimctl apply`",
+                            "cannot read the SigningTable: %s", te.msg) < 0)
+            goto nomem;
+    } else if (rc == 0) {
+        if (dk_findings_add(c->out, DK_SEV_CRIT, c->conf_path,
+                            "run `dkimctl apply` (it writes SigningTable and names it)",
+                            "opendkim.conf names no SigningTable: nothing is signed") < 0)
+            goto nomem;
+    } else if (!dk_e2e_signingtable_match(b.data, b.len, refile, c->from, key, sizeof key)) {
+        if (dk_findings_add(c->out, DK_SEV_CRIT, tpath,
+                            "add the domain to the model (dkimctl init --domain D) and run "
+                            "`dkimctl apply`, then restart opendkim",
+                            "the From address %s matches no line of the SigningTable: opendkim "
+                            "does not sign mail from %s",
+                            c->from, c->from_domain) < 0)
+            goto nomem;
+    } else if (diag_key(c, key, e) < 0) {
+        dk_buf_free(&b);
+        return -1;
+    }
+    dk_buf_free(&b);
+    return 0;
+nomem:
+    dk_buf_free(&b);
+    return dk_err_set(e, DK_ENOMEM, "out of memory");
+}
+
 int e2e_diag_unsigned(e2e_ctx *c, const dk_e2e_result *r, dk_err *e)
 {
-    char spec[DK_PATH_MAX], tpath[DK_PATH_MAX], key[512], mode[16];
+    char spec[DK_PATH_MAX], tpath[DK_PATH_MAX], mode[16];
     sockinfo s;
     bool down = false, denied = false, refile = false;
     size_t before = c->out->n;
@@ -546,46 +639,9 @@ int e2e_diag_unsigned(e2e_ctx *c, const dk_e2e_result *r, dk_err *e)
                         "opendkim.conf has Mode %s: opendkim does not sign", mode) < 0)
         return dk_err_set(e, DK_ENOMEM, "out of memory");
 
-    /* SigningTable: does the From address select a key? */
+    if (e2e_diag_signer(c, e) < 0)
+        return -1;
     dk_buf_init(&b, TABLE_MAX);
-    rc = read_table(c, "SigningTable", tpath, sizeof tpath, &refile, &b, &te);
-    if (rc < 0) {
-        if (dk_findings_add(c->out, DK_SEV_CRIT, tpath, "run `dkimctl apply`",
-                            "cannot read the SigningTable: %s", te.msg) < 0)
-            goto nomem;
-    } else if (rc == 0) {
-        if (dk_findings_add(c->out, DK_SEV_CRIT, c->conf_path,
-                            "run `dkimctl apply` (it writes SigningTable and names it)",
-                            "opendkim.conf names no SigningTable: nothing is signed") < 0)
-            goto nomem;
-    } else if (!dk_e2e_signingtable_match(b.data, b.len, refile, c->from, key, sizeof key)) {
-        if (dk_findings_add(c->out, DK_SEV_CRIT, tpath,
-                            "add the domain to the model (dkimctl init --domain D) and run "
-                            "`dkimctl apply`, then restart opendkim",
-                            "the From address %s matches no line of the SigningTable: opendkim "
-                            "does not sign mail from %s",
-                            c->from, c->from_domain) < 0)
-            goto nomem;
-    } else {
-        /* the key name must be in the KeyTable */
-        char kpath[DK_PATH_MAX];
-        bool kre;
-        dk_buf kb;
-
-        dk_buf_init(&kb, TABLE_MAX);
-        if (read_table(c, "KeyTable", kpath, sizeof kpath, &kre, &kb, &te) == 1 &&
-            !dk_e2e_signingtable_match(kb.data, kb.len, false, key, NULL, 0) &&
-            dk_findings_add(c->out, DK_SEV_CRIT, kpath, "run `dkimctl apply`, then restart opendkim",
-                            "the SigningTable selects key %s for %s, but the KeyTable has no "
-                            "line for it",
-                            key, c->from) < 0) {
-            dk_buf_free(&kb);
-            goto nomem;
-        }
-        dk_buf_free(&kb);
-    }
-    dk_buf_reset(&b);
-
     /* InternalHosts: is the client one whose mail is signed? */
     rc = read_table(c, "InternalHosts", tpath, sizeof tpath, &refile, &b, &te);
     if (rc == 1 && !dk_e2e_hostlist_match(b.data, b.len, "127.0.0.1", "localhost")) {
@@ -609,7 +665,6 @@ int e2e_diag_unsigned(e2e_ctx *c, const dk_e2e_result *r, dk_err *e)
                         "look right",
                         dk_e2e_path_name(r->path)) < 0)
         return dk_err_set(e, DK_ENOMEM, "out of memory");
-    (void)fix_restart;
     return 0;
 nomem:
     dk_buf_free(&b);

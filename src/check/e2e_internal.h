@@ -42,6 +42,9 @@ int e2e_mailbox_path(e2e_ctx *c, char *out, size_t size, dk_err *e);
 
 /* Why did the copy of `path` arrive unsigned?  Adds findings. */
 int e2e_diag_unsigned(e2e_ctx *c, const dk_e2e_result *r, dk_err *e);
+/* Does the SigningTable select a key for the From address, and can
+ * opendkim sign with it?  Adds findings. */
+int e2e_diag_signer(e2e_ctx *c, dk_err *e);
 /* Why did a signature of the From domain not verify?  Adds findings. */
 int e2e_diag_failed(e2e_ctx *c, const dk_e2e_result *r, dk_err *e);
 /* Why did the message not arrive (or not get sent)?  Adds findings. */

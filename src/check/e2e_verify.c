@@ -117,3 +117,14 @@ out:
     EVP_PKEY_free(priv);
     return rc;
 }
+
+int dk_e2e_key_type(const char *keyfile, char *type, size_t size, dk_err *e)
+{
+    EVP_PKEY *k = dk_private_key_load(keyfile, e);
+
+    if (k == NULL)
+        return -1;
+    (void)snprintf(type, size, "%s", EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 ? "ed25519" : "rsa");
+    EVP_PKEY_free(k);
+    return 0;
+}
