@@ -53,6 +53,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 
+# dns_start installs its own EXIT trap: put ours back after it.
+dns_up() {
+    dns_start || return 1
+    trap cleanup EXIT
+    trap 'cleanup; exit 130' INT TERM
+}
 inns() { nsenter -t "$NSPID" -m -- chroot "$R" "$@"; }
 D() { "$DKIMCTL" --root "$R" --templates templates "$@"; }
 
@@ -148,7 +154,7 @@ with open(sys.argv[2], "a") as out:
     while True:
         out.write(s.recv(8192).decode(errors="replace").rstrip("\n") + "\n")
         out.flush()
-' "$R/dev/log" "$SCRATCH/syslog" 2>/dev/null &
+' "$R/dev/log" "$SCRATCH/syslog" >/dev/null 2>&1 &
 SYSLOGPID=$!
 
 # The test's own Postfix settings, on the scratch copy only.
@@ -213,8 +219,8 @@ zone_from_records() { # the records of the model, plus MX/A for SPF's "mx"
         dns_txt "$name" "$value"
     done <"$SCRATCH/records"
 }
-if zone_from_records && dns_start; then
-    ok "unbound serves the records dkimctl prints ($(grep -c ' TXT ' "$SCRATCH/records") TXT)"
+if zone_from_records && dns_up; then
+    ok "unbound serves the records dkimctl prints ($(grep -c 'TXT' "$SCRATCH/records") TXT)"
 else
     notok "unbound serves the records dkimctl prints" "$(cat "$SCRATCH/records.err" "$SCRATCH/records" 2>/dev/null)"
     exit 0
@@ -230,28 +236,25 @@ T() { # T NAME ARGS...: run dkimctl test chrooted, output in $SCRATCH/NAME.out
 has() { grep -q -- "$2" "$SCRATCH/$1.out"; }
 show() { printf '%s' "rc=$(cat "$SCRATCH/$1.rc"); $(cat "$SCRATCH/$1.out"); syslog: $(tail -5 "$SCRATCH/syslog" 2>/dev/null)"; }
 
-# ---- it works: RSA, then Ed25519 ----------------------------------------------------
-for sel in org:s1:rsa-sha256 net:e1:ed25519-sha256; do
-    dom=example.${sel%%:*}
-    rest=${sel#*:}
-    s=${rest%%:*}
-    a=${rest#*:}
-    T "pass-$s" --domain "$dom"
-    if [ "$(cat "$SCRATCH/pass-$s.rc")" = 0 ] &&
-        [ "$(grep -c "dkim=pass header.d=$dom header.s=$s header.a=$a" "$SCRATCH/pass-$s.out")" = 2 ] &&
-        has "pass-$s" '^smtp: delivered' && has "pass-$s" '^sendmail: delivered' &&
-        has "pass-$s" "2 of 2 copies signed and verified"; then
-        ok "dkimctl test passes for $dom ($a) over SMTP and through sendmail"
+# ---- it works: RSA ----------------------------------------------------------------------
+pass_case() { # pass_case DOMAIN SELECTOR ALGORITHM
+    T "pass-$2" --domain "$1"
+    if [ "$(cat "$SCRATCH/pass-$2.rc")" = 0 ] &&
+        [ "$(grep -c "dkim=pass header.d=$1 header.s=$2 header.a=$3" "$SCRATCH/pass-$2.out")" = 2 ] &&
+        has "pass-$2" '^smtp: delivered' && has "pass-$2" '^sendmail: delivered' &&
+        has "pass-$2" "2 of 2 copies signed and verified"; then
+        ok "dkimctl test passes for $1 ($3) over SMTP and through sendmail"
     else
-        notok "dkimctl test passes for $dom ($a)" "$(show "pass-$s")"
+        notok "dkimctl test passes for $1 ($3)" "$(show "pass-$2")"
     fi
-    if [ "$(grep -c "spf=pass smtp.mailfrom=$dom" "$SCRATCH/pass-$s.out")" = 2 ] &&
-        [ "$(grep -c "dmarc=pass record=_dmarc.$dom dkim-aligned=yes spf-aligned=yes" "$SCRATCH/pass-$s.out")" = 2 ]; then
-        ok "SPF pass and DMARC pass (DKIM and SPF aligned) are shown for $dom"
+    if [ "$(grep -c "spf=pass smtp.mailfrom=$1" "$SCRATCH/pass-$2.out")" = 2 ] &&
+        [ "$(grep -c "dmarc=pass record=_dmarc.$1 dkim-aligned=yes spf-aligned=yes" "$SCRATCH/pass-$2.out")" = 2 ]; then
+        ok "SPF pass and DMARC pass (DKIM and SPF aligned) are shown for $1"
     else
-        notok "SPF and DMARC are shown for $dom" "$(show "pass-$s")"
+        notok "SPF and DMARC are shown for $1" "$(show "pass-$2")"
     fi
-done
+}
+pass_case example.org s1 rsa-sha256
 
 # The copies really are in the mbox, signed by opendkim, and an independent
 # verifier (python3-dkim) agrees with dkimctl's.
@@ -273,15 +276,29 @@ for m in mailbox.mbox(sys.argv[1]):
     if not dkim.verify(raw, dnsfunc=dns):
         sys.exit("python3-dkim rejects " + m["Message-ID"])
     n += 1
-sys.exit(0 if n == 4 else "found %d copies, want 4" % n)
+sys.exit(0 if n == 2 else "found %d copies, want 2" % n)
 EOF
-        ok "python3-dkim verifies the 4 delivered copies too"
+        ok "python3-dkim verifies the 2 delivered copies too"
     else
-        notok "python3-dkim verifies the 4 delivered copies" "$(cat "$SCRATCH/py.out")"
+        notok "python3-dkim verifies the 2 delivered copies" "$(cat "$SCRATCH/py.out")"
     fi
 else
     skip "python3-dkim verifies the delivered copies" "python3-dkim is not installed"
 fi
+
+# ---- Ed25519 with the generated opendkim.conf -----------------------------------------
+# OpenDKIM signs with one SignatureAlgorithm for every key, and the generated
+# opendkim.conf says rsa-sha256: opendkim refuses (tempfail) mail it should
+# sign with the Ed25519 key.  dkimctl test must say so.
+T ed-generated --domain example.net --wait 5
+if [ "$(cat "$SCRATCH/ed-generated.rc")" = 1 ] &&
+    has ed-generated 'SignatureAlgorithm rsa-sha256, but the key selected for dkimctl-test@example.net (/etc/dkimkeys/example.net/e1.private) is an Ed25519 key'; then
+    ok "Ed25519 key under SignatureAlgorithm rsa-sha256: diagnosed from opendkim.conf and the key"
+else
+    notok "Ed25519 key under SignatureAlgorithm rsa-sha256 is diagnosed" "$(show ed-generated)"
+fi
+# the queued sendmail copy is not wanted any more
+inns /usr/sbin/postsuper -d ALL >/dev/null 2>&1
 
 # ---- broken: opendkim stopped -------------------------------------------------------
 odk_stop
@@ -313,7 +330,7 @@ odk_start || notok "opendkim restarts" "$(cat "$SCRATCH/odk.out")"
 other="v=DKIM1; k=rsa; p=$(openssl pkey -in "$SCRATCH/other.key" -pubout -outform DER 2>/dev/null | base64 -w0)"
 dns_stop
 dns_init "$SCRATCH/dns2"
-if zone_from_records s1._domainkey.example.org "$other" && dns_start; then
+if zone_from_records s1._domainkey.example.org "$other" && dns_up; then
     T wrongkey --domain example.org
     if [ "$(cat "$SCRATCH/wrongkey.rc")" = 1 ] && has wrongkey 'dkim=fail header.d=example.org header.s=s1' &&
         has wrongkey 'is not the public half of /etc/dkimkeys/example.org/s1.private' &&
@@ -327,7 +344,7 @@ else
 fi
 dns_stop
 dns_init "$SCRATCH/dns3"
-zone_from_records && dns_start || notok "unbound restarts"
+zone_from_records && dns_up || notok "unbound restarts"
 
 # ---- broken: the From domain not in the SigningTable ----------------------------------
 ST=$R/etc/opendkim/SigningTable
@@ -343,14 +360,16 @@ if [ "$(cat "$SCRATCH/unsigned.rc")" = 1 ] && has unsigned 'dkim=none' &&
 else
     notok "From domain not in the SigningTable is diagnosed" "$(show unsigned)"
 fi
-# and the other domain is still signed: the diagnosis is about example.org only
-T still --domain example.net
-if [ "$(cat "$SCRATCH/still.rc")" = 0 ]; then
-    ok "example.net is still signed while example.org is not"
-else
-    notok "example.net is still signed" "$(show still)"
-fi
 cp -p "$SCRATCH/SigningTable.good" "$ST"
+
+odk_stop
+
+# ---- it works: Ed25519 --------------------------------------------------------------------
+# With SignatureAlgorithm ed25519-sha256 (the one line the test changes in the
+# scratch opendkim.conf) opendkim signs with the Ed25519 key.
+sed -i 's/^SignatureAlgorithm.*/SignatureAlgorithm\ted25519-sha256/' "$R/etc/opendkim.conf"
+odk_start || notok "opendkim restarts" "$(cat "$SCRATCH/odk.out")"
+pass_case example.net e1 ed25519-sha256
 
 # ---- the host was left alone -------------------------------------------------------
 if [ "$(readlink /proc/self/root)" = / ] && ! grep -q "$SCRATCH" /proc/self/mountinfo; then
