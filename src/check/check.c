@@ -611,12 +611,19 @@ static int compare_server(ctx *c, const dom_ctx *dc, const server *sv, const cha
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int check_zone(ctx *c, dom_ctx *dc, dk_findings *f)
 {
     const char *qn[MAX_LABELS];
     const ck_ent *ns = NULL, *x;
     size_t n = 0, nserv = 0;
     server sv[2 * MAX_NS];
+    const char *hosts[MAX_NS];
+    size_t nhosts = 0;
     const char *names[DK_SELECTOR_MAX + 2];
     char *owned[DK_SELECTOR_MAX + 2];
     size_t nnames = 0;
@@ -667,21 +674,23 @@ static int check_zone(ctx *c, dom_ctx *dc, dk_findings *f)
     }
     if (miss)
         return 0;
-    for (size_t i = 0; i < ns->a.nrr && i < MAX_NS; i++) {
+    for (size_t i = 0; i < ns->a.nrr && i < MAX_NS; i++)
+        hosts[nhosts++] = ns->a.rr[i].data;
+    qsort(hosts, nhosts, sizeof hosts[0], cmp_str);
+    for (size_t i = 0; i < nhosts; i++) {
         size_t before = nserv;
 
         for (int t = 0; t < 2; t++) {
-            get(c, 0, ns->a.rr[i].data, t == 0 ? DK_DNS_A : DK_DNS_AAAA, &x);
+            get(c, 0, hosts[i], t == 0 ? DK_DNS_A : DK_DNS_AAAA, &x);
             for (size_t k = 0;
                  rcode_of(x) == DK_DNS_OK && k < x->a.nrr && k < 1 && nserv < 2 * MAX_NS; k++) {
-                sv[nserv].host = ns->a.rr[i].data;
+                sv[nserv].host = hosts[i];
                 sv[nserv].addr = x->a.rr[k].data;
                 sv[nserv++].srv = -1;
             }
         }
         {
-            int w =
-                snprintf(list + lo, sizeof list - lo, "%s%s", lo > 0 ? ", " : "", ns->a.rr[i].data);
+            int w = snprintf(list + lo, sizeof list - lo, "%s%s", lo > 0 ? ", " : "", hosts[i]);
 
             if (w > 0 && (size_t)w < sizeof list - lo)
                 lo += (size_t)w;
@@ -694,7 +703,7 @@ static int check_zone(ctx *c, dom_ctx *dc, dk_findings *f)
                 lo += (size_t)w;
         }
         if (nserv == before &&
-            dk_findings_add(f, DK_SEV_WARN, ns->a.rr[i].data,
+            dk_findings_add(f, DK_SEV_WARN, hosts[i],
                             "give the name server an A or AAAA record, or remove it from NS",
                             "name server of zone %s has no address", dc->zone) < 0)
             return -1;
