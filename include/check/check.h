@@ -41,6 +41,8 @@
 typedef dk_resolver *(*dk_check_server_fn)(void *ud, const char *addr, unsigned port,
                                            unsigned timeout_ms, dk_err *e);
 
+#define DK_CHECK_DNSSEC_THREADS 32
+
 typedef struct dk_check_opts {
     const char *domain;      /* only this model domain (A-label); NULL = all */
     bool authoritative;      /* also ask each authoritative server directly */
@@ -54,6 +56,12 @@ typedef struct dk_check_opts {
     const dk_progress *progress;    /* may be NULL; may cancel */
     dk_check_server_fn open_server; /* NULL = the real resolver to ADDR@port */
     void *open_server_ud;
+    /* DNSSEC validation is sequential per zone (dk_dns_dnssec_status), so
+     * many zones are validated by up to DK_CHECK_DNSSEC_THREADS threads,
+     * each with a resolver like r made by this function (NULL: one zone
+     * after the other through r). */
+    dk_resolver *(*open_resolver)(void *ud, dk_err *e);
+    void *open_resolver_ud;
 } dk_check_opts;
 
 typedef struct dk_check_domain {

@@ -3,6 +3,7 @@
  * DMARC, the zone's authoritative servers, DNSSEC.  Evaluated in rounds
  * over an answer table (internal.h): see check.h.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -879,69 +880,139 @@ enum dk_severity dk_check_report_worst(const dk_check_report *rep)
     return w;
 }
 
+typedef struct zsec {
+    const char *zone;
+    enum dk_dns_sec st;
+    int rc; /* 0, or -1 with err */
+    dk_err err;
+    char why[400];
+} zsec;
+
+typedef struct sec_pool {
+    pthread_mutex_t mu;
+    zsec *z;
+    size_t n, next;
+    const dk_check_opts *o;
+} sec_pool;
+
+static void sec_one(dk_resolver *r, const dk_check_opts *o, zsec *z)
+{
+    z->rc = dk_dns_dnssec_status(r, o->anchor_file, z->zone, DK_DNS_SOA, &z->st, z->why,
+                                 sizeof z->why, &z->err);
+}
+
+static void *sec_worker(void *arg)
+{
+    sec_pool *p = arg;
+    dk_err e;
+    dk_resolver *r = p->o->open_resolver(p->o->open_resolver_ud, &e);
+
+    for (;;) {
+        size_t i;
+
+        pthread_mutex_lock(&p->mu);
+        i = p->next < p->n ? p->next++ : p->n;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= p->n)
+            break;
+        if (r == NULL) {
+            p->z[i].rc = -1;
+            p->z[i].err = e;
+            continue;
+        }
+        sec_one(r, p->o, &p->z[i]);
+    }
+    dk_resolver_free(r);
+    return NULL;
+}
+
+/* The DNSSEC status of every distinct zone: in threads when the caller
+ * can open resolvers, else one after the other. */
+static int dnssec_zones(ctx *c, zsec *z, size_t n, dk_err *e)
+{
+    const dk_check_opts *o = c->o;
+    pthread_t th[DK_CHECK_DNSSEC_THREADS];
+    size_t nth = 0, want = n < DK_CHECK_DNSSEC_THREADS ? n : DK_CHECK_DNSSEC_THREADS;
+    sec_pool p;
+
+    if (o->open_resolver == NULL || n < 2) {
+        for (size_t i = 0; i < n; i++) {
+            sec_one(c->memo.r, o, &z[i]);
+            if (dk_progress_step(o->progress, "dnssec", i + 1, n))
+                return dk_err_set(e, DK_ECANCEL, "cancelled");
+        }
+        return 0;
+    }
+    memset(&p, 0, sizeof p);
+    if (pthread_mutex_init(&p.mu, NULL) != 0)
+        return dk_err_set(e, DK_EINTERNAL, "cannot make a mutex");
+    p.z = z;
+    p.n = n;
+    p.o = o;
+    for (; nth < want; nth++)
+        if (pthread_create(&th[nth], NULL, sec_worker, &p) != 0)
+            break;
+    if (nth == 0)
+        sec_worker(&p); /* no thread: do it here */
+    for (size_t i = 0; i < nth; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&p.mu);
+    return 0;
+}
+
 static int dnssec(ctx *c, dk_check_report *rep, dk_err *e)
 {
-    typedef struct zs {
-        const char *zone;
-        enum dk_dns_sec st;
-        char why[400];
-    } zs;
-    zs *seen = dk_calloc(rep->n + 1, sizeof *seen, e);
-    size_t nseen = 0;
-    bool broken = false;
-    char bwhy[DK_ERR_MSG] = "";
+    zsec *z = dk_calloc(rep->n + 1, sizeof *z, e);
+    size_t nz = 0;
+    int rc = -1;
 
-    if (seen == NULL)
+    if (z == NULL)
         return -1;
+    for (size_t i = 0; i < rep->n; i++) {
+        const char *zone = rep->v[i].zone[0] != '\0' ? rep->v[i].zone : rep->v[i].name;
+        bool seen = false;
+
+        for (size_t k = 0; k < nz && !seen; k++)
+            seen = strcmp(z[k].zone, zone) == 0;
+        if (!seen)
+            z[nz++].zone = zone;
+    }
+    if (dnssec_zones(c, z, nz, e) < 0)
+        goto out;
     for (size_t i = 0; i < rep->n; i++) {
         dk_check_domain *cd = &rep->v[i];
         const char *zone = cd->zone[0] != '\0' ? cd->zone : cd->name;
-        zs *z = NULL;
+        const zsec *s = NULL;
         enum dk_severity sev;
+        char msg[DK_ERR_MSG];
 
-        for (size_t k = 0; k < nseen && z == NULL; k++)
-            if (strcmp(seen[k].zone, zone) == 0)
-                z = &seen[k];
-        if (z == NULL && !broken) {
-            dk_err de;
-
-            z = &seen[nseen++];
-            z->zone = zone;
-            if (dk_dns_dnssec_status(c->memo.r, c->o->anchor_file, zone, DK_DNS_SOA, &z->st, z->why,
-                                     sizeof z->why, &de) < 0) {
-                broken = true;
-                (void)dk_err_format(&de, bwhy, sizeof bwhy);
-                nseen--;
-                z = NULL;
-            }
-            if (dk_progress_step(c->o->progress, "dnssec", i + 1, rep->n)) {
-                free(seen);
-                return dk_err_set(e, DK_ECANCEL, "cancelled");
-            }
-        }
-        if (z == NULL) {
-            if (dk_findings_add(&cd->f, DK_SEV_INFO, zone, NULL, "DNSSEC not checked: %s", bwhy) <
-                0)
-                goto fail;
+        for (size_t k = 0; k < nz && s == NULL; k++)
+            if (strcmp(z[k].zone, zone) == 0)
+                s = &z[k];
+        if (s == NULL)
+            continue;
+        if (s->rc < 0) {
+            if (dk_findings_add(&cd->f, DK_SEV_INFO, zone, NULL, "DNSSEC not checked: %s",
+                                dk_err_format(&s->err, msg, sizeof msg)) < 0)
+                goto out;
             continue;
         }
-        cd->sec = z->st;
-        sev = z->st == DK_DNS_SEC_SECURE  ? DK_SEV_OK
-              : z->st == DK_DNS_SEC_BOGUS ? DK_SEV_CRIT
+        cd->sec = s->st;
+        sev = s->st == DK_DNS_SEC_SECURE  ? DK_SEV_OK
+              : s->st == DK_DNS_SEC_BOGUS ? DK_SEV_CRIT
                                           : DK_SEV_INFO;
         if (dk_findings_add(&cd->f, sev, zone,
-                            z->st == DK_DNS_SEC_BOGUS
+                            s->st == DK_DNS_SEC_BOGUS
                                 ? "fix the zone's signatures or its DS record at the parent"
                                 : NULL,
-                            "DNSSEC %s: %s%s%s", dk_dns_sec_name(z->st), dk_dns_sec_explain(z->st),
-                            z->why[0] != '\0' ? " -- " : "", z->why) < 0)
-            goto fail;
+                            "DNSSEC %s: %s%s%s", dk_dns_sec_name(s->st), dk_dns_sec_explain(s->st),
+                            s->why[0] != '\0' ? " -- " : "", s->why) < 0)
+            goto out;
     }
-    free(seen);
-    return 0;
-fail:
-    free(seen);
-    return -1;
+    rc = 0;
+out:
+    free(z);
+    return rc;
 }
 
 int dk_check_dns(dk_resolver *r, const dk_model *m, const dk_check_opts *o, dk_check_report *rep,

@@ -67,6 +67,19 @@ static void yaml_findings(FILE *out, const dk_findings *f, const char *indent)
     }
 }
 
+typedef struct res_spec {
+    const char *spec;
+    unsigned timeout;
+} res_spec;
+
+/* Another resolver like the configured one (DNSSEC threads). */
+static dk_resolver *open_resolver(void *ud, dk_err *e)
+{
+    const res_spec *rs = ud;
+
+    return dk_resolver_new(rs->spec, rs->timeout, e);
+}
+
 static enum dk_severity worst2(enum dk_severity a, enum dk_severity b)
 {
     return a > b ? a : b;
@@ -117,6 +130,7 @@ int cmd_check(dk_cli *cli, int argc, char **argv)
     bool yaml = false, all = false;
     unsigned timeout = 2000;
     dk_check_opts o;
+    res_spec rs;
     dk_check_report rep;
     dk_findings keys;
     dk_key_owners owners = {{0}, 1};
@@ -182,6 +196,10 @@ int cmd_check(dk_cli *cli, int argc, char **argv)
     if (all && o.domain != NULL)
         return dk_cli_usage(cli, "check", "--domain and --all exclude each other");
     o.timeout_ms = timeout;
+    rs.spec = resolver;
+    rs.timeout = timeout;
+    o.open_resolver = open_resolver;
+    o.open_resolver_ud = &rs;
 
     dk_model_init(&m);
     if (dk_model_load(&m, &cli->root, cli->config, &err) < 0) {

@@ -65,18 +65,32 @@ D init --answers "$work/answers.yaml" >/dev/null 2>&1
 D keygen >/dev/null 2>"$work/keygen.err" || { cat "$work/keygen.err" >&2; exit 2; }
 D records --format plain >"$work/records.txt"
 
-dns_init "$work/dns"
-dns_zone bench.test
-dns_rr "bench.test. 300 IN NS ns1.bench.test."
-dns_rr "ns1.bench.test. 300 IN A 127.0.0.1"
-tab=$(printf '\t')
-while IFS="$tab" read -r name _type value || [ -n "$name" ]; do
-    printf "local-data: '%s. 300 IN TXT \"%s\"'\n" "$name" "$value"
-done <"$work/records.txt" >>"$DNS_DIR/zone.conf"
-dns_start || { echo "check_scale: unbound did not start" >&2; exit 2; }
+# zone LAYOUT: "one" = every domain in zone bench.test; "own" = each domain its own zone
+zone() {
+    dns_init "$work/dns"
+    dns_zone bench.test
+    dns_rr "bench.test. 300 IN NS ns1.bench.test."
+    dns_rr "ns1.bench.test. 300 IN A 127.0.0.1"
+    if [ "$1" = own ]; then
+        i=1
+        while [ $i -le "$n" ]; do
+            printf 'local-zone: "d%s.bench.test." static\n' $i
+            printf "local-data: 'd%s.bench.test. 3600 IN SOA ns1.bench.test. hostmaster.bench.test. 1 3600 600 86400 60'\n" $i
+            printf "local-data: 'd%s.bench.test. 300 IN NS ns1.bench.test.'\n" $i
+            i=$((i + 1))
+        done >>"$DNS_DIR/zone.conf"
+    fi
+    tab=$(printf '\t')
+    while IFS="$tab" read -r name _type value || [ -n "$name" ]; do
+        printf "local-data: '%s. 300 IN TXT \"%s\"'\n" "$name" "$value"
+    done <"$work/records.txt" >>"$DNS_DIR/zone.conf"
+    dns_start || { echo "check_scale: unbound did not start" >&2; exit 2; }
+}
+zone one
 t1=$(date +%s.%N)
 
 # the delaying proxy (UDP; answers here are small)
+start_proxy() {
 port=$(dns_free_port)
 "$PY" - "$port" "$DNS_PORT" "$delay" >"$work/proxy.log" 2>&1 <<'PY' &
 import heapq, select, socket, sys, time
@@ -129,6 +143,8 @@ until grep -q ready "$work/proxy.log" 2>/dev/null; do
     [ $i -lt 50 ] || { echo "check_scale: proxy did not start" >&2; cat "$work/proxy.log" >&2; exit 2; }
     sleep 0.1
 done
+}
+start_proxy
 # the delay is there: one lookup through the proxy
 ts=$(date +%s%N)
 drill -p "$port" @127.0.0.1 d1.bench.test TXT >/dev/null
@@ -156,3 +172,12 @@ run() { # run LABEL ARGS...
 }
 run "(resolver + authoritative server + DNSSEC)"
 run "(resolver only, --no-authoritative --no-dnssec)" --no-authoritative --no-dnssec
+
+# the same domains, each its own zone: 1000 zones, each validated for DNSSEC
+kill "$proxy" 2>/dev/null || :
+wait "$proxy" 2>/dev/null || :
+proxy=
+dns_stop
+zone own
+start_proxy
+run "(1000 zones: resolver + authoritative server + DNSSEC)"

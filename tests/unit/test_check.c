@@ -143,8 +143,7 @@ static int z_lookup(void *ud, const char *name, enum dk_dns_type type, dk_dns_an
 
 static const dk_dns_ops zops = {NULL, z_lookup};
 
-static dk_resolver *open_server(void *ud, const char *addr, unsigned port, unsigned tmo,
-                                dk_err *e)
+static dk_resolver *open_server(void *ud, const char *addr, unsigned port, unsigned tmo, dk_err *e)
 {
     int srv = strcmp(addr, "192.0.2.53") == 0 ? 1 : strcmp(addr, "192.0.2.54") == 0 ? 2 : 3;
 
@@ -460,10 +459,11 @@ static void test_dkim_findings(void **state)
                 TXT(name, rec);
             }
         }
-        if (run(&m, NULL, false, &rep) != cases[i].sev || count(&rep, cases[i].sev, cases[i].needle) == 0) {
+        if (run(&m, NULL, false, &rep) != cases[i].sev ||
+            count(&rep, cases[i].sev, cases[i].needle) == 0) {
             dump(&rep);
-            fail_msg("case %s: expected %s with '%s'", cases[i].sel,
-                     dk_severity_name(cases[i].sev), cases[i].needle);
+            fail_msg("case %s: expected %s with '%s'", cases[i].sel, dk_severity_name(cases[i].sev),
+                     cases[i].needle);
         }
         all_have_fix(&rep);
         /* a DNS failure is never a verdict */
@@ -494,9 +494,10 @@ static void test_weak_keys(void **state)
         TXT("example.test", "v=spf1 ip4:192.0.2.10 -all");
         TXT("_dmarc.example.test", "v=DMARC1; p=reject; rua=mailto:dmarc@example.test");
         assert_int_equal(run(&m, NULL, false, &rep), bits[i] < 1024 ? DK_SEV_CRIT : DK_SEV_WARN);
-        assert_int_equal(count(&rep, bits[i] < 1024 ? DK_SEV_CRIT : DK_SEV_WARN,
-                               bits[i] < 1024 ? "refuse keys under 1024" : "2048 is the recommended"),
-                         1);
+        assert_int_equal(
+            count(&rep, bits[i] < 1024 ? DK_SEV_CRIT : DK_SEV_WARN,
+                  bits[i] < 1024 ? "refuse keys under 1024" : "2048 is the recommended"),
+            1);
         dk_check_report_free(&rep);
         dk_model_free(&m);
         zfree();
@@ -531,7 +532,8 @@ static void test_revoked_selector(void **state)
         TXT("old._domainkey.example.test", v);
     }
     assert_int_equal(run(&m, NULL, false, &rep), DK_SEV_WARN);
-    assert_int_equal(count(&rep, DK_SEV_WARN, "revoked in the model but its key is still published"), 1);
+    assert_int_equal(
+        count(&rep, DK_SEV_WARN, "revoked in the model but its key is still published"), 1);
     dk_check_report_free(&rep);
     dk_model_free(&m);
     zfree();
@@ -633,11 +635,13 @@ static void test_dmarc(void **state)
                            "the destination must publish: "
                            "ext.test._report._dmarc.rep.example.net. TXT \"v=DMARC1\""),
                      1);
-    assert_int_equal(count(&rep, DK_SEV_OK, "rep.example.net authorises DMARC reports for extok.test"), 1);
+    assert_int_equal(
+        count(&rep, DK_SEV_OK, "rep.example.net authorises DMARC reports for extok.test"), 1);
     assert_int_equal(dk_findings_count(&rep.v[2].f, DK_SEV_WARN), 0);
     assert_int_equal(count(&rep, DK_SEV_CRIT, "the DMARC record is invalid"), 1);
     assert_int_equal(count(&rep, DK_SEV_CRIT, "DMARC does not apply at all"), 1);
-    assert_int_equal(count(&rep, DK_SEV_WARN, "organisational domain's record at _dmarc.org.test applies"), 1);
+    assert_int_equal(
+        count(&rep, DK_SEV_WARN, "organisational domain's record at _dmarc.org.test applies"), 1);
     assert_int_equal(dk_findings_count(&rep.v[6].f, DK_SEV_CRIT), 0);
     assert_int_equal(count(&rep, DK_SEV_WARN, "DMARC lookup: no answer in time"), 1);
     /* an invalid p with a valid rua is p=none (RFC 7489 6.6.3), not invalid */
@@ -664,8 +668,10 @@ static void test_servers(void **state)
     zadd(2, "_dmarc.example.test", DK_DNS_TXT, DK_DNS_OK, "v=DMARC1; p=none", NULL);
     zadd(2, "example.test", DK_DNS_SOA, DK_DNS_OK, "ns1 host 6 3600 600 86400 60", NULL);
     assert_int_equal(run(&m, NULL, true, &rep), DK_SEV_WARN);
-    assert_int_equal(count(&rep, DK_SEV_WARN, "ns2.example.test (192.0.2.54) serves \"v=DMARC1; p=none\""), 1);
-    assert_int_equal(count(&rep, DK_SEV_WARN, "SOA serials differ: ns1.example.test 7, ns2.example.test 6"), 1);
+    assert_int_equal(
+        count(&rep, DK_SEV_WARN, "ns2.example.test (192.0.2.54) serves \"v=DMARC1; p=none\""), 1);
+    assert_int_equal(
+        count(&rep, DK_SEV_WARN, "SOA serials differ: ns1.example.test 7, ns2.example.test 6"), 1);
     assert_int_equal(count(&rep, DK_SEV_OK, "ns1.example.test (192.0.2.53) serves the same"), 1);
     all_have_fix(&rep);
     dk_check_report_free(&rep);
@@ -682,7 +688,10 @@ static void test_servers(void **state)
     zadd(2, "example.test", DK_DNS_TXT, DK_DNS_OK, "v=spf1 ip4:192.0.2.10 -all", NULL);
     Z.rr[Z.n - 1].lame = true;
     assert_int_equal(run(&m, NULL, true, &rep), DK_SEV_WARN);
-    assert_int_equal(count(&rep, DK_SEV_WARN, "authoritative server ns1.example.test (192.0.2.53), TXT sel._domainkey.example.test: SERVFAIL"), 1);
+    assert_int_equal(count(&rep, DK_SEV_WARN,
+                           "authoritative server ns1.example.test (192.0.2.53), TXT "
+                           "sel._domainkey.example.test: SERVFAIL"),
+                     1);
     assert_int_equal(count(&rep, DK_SEV_WARN, "without authority"), 1);
     assert_int_equal(count(&rep, DK_SEV_CRIT, NULL), 0);
     dk_check_report_free(&rep);
@@ -809,11 +818,11 @@ static void test_keysafe_rules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),         cmocka_unit_test(test_dkim_findings),
-        cmocka_unit_test(test_weak_keys),    cmocka_unit_test(test_revoked_selector),
-        cmocka_unit_test(test_spf),          cmocka_unit_test(test_dmarc),
-        cmocka_unit_test(test_servers),      cmocka_unit_test(test_scale_rounds),
-        cmocka_unit_test(test_keyrec),       cmocka_unit_test(test_keysafe_rules),
+        cmocka_unit_test(test_good),      cmocka_unit_test(test_dkim_findings),
+        cmocka_unit_test(test_weak_keys), cmocka_unit_test(test_revoked_selector),
+        cmocka_unit_test(test_spf),       cmocka_unit_test(test_dmarc),
+        cmocka_unit_test(test_servers),   cmocka_unit_test(test_scale_rounds),
+        cmocka_unit_test(test_keyrec),    cmocka_unit_test(test_keysafe_rules),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
