@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply/apply.h"
 #include "apply/keygen.h"
 #include "model/model.h"
+#include "plan/diff.h"
+#include "plan/plan.h"
 #include "render/records.h"
 #include "ui.h"
 #include "util/i18n.h"
@@ -123,9 +126,109 @@ static void action_keygen(ui *u, manager *g)
     dk_keygen_report_free(&rep);
 }
 
+static int build_plan(ui *u, manager *g, dk_plan *p, dk_err *e)
+{
+    dk_plan_opts o;
+
+    memset(&o, 0, sizeof o);
+    o.templates = u->opts->templates;
+    o.model_path = u->opts->config;
+    dk_plan_init(p);
+    return dk_plan_build(p, &g->m, u->opts->root, &o, e);
+}
+
+/* Findings, operations and the unified diffs of a plan, as text. */
+static int describe_plan(const dk_plan *p, bool diffs, dk_buf *out, dk_err *e)
+{
+    for (size_t i = 0; i < p->findings.n; i++) {
+        const dk_finding *f = &p->findings.v[i];
+
+        if (dk_buf_printf(out, e, "%s: %s%s%s%s%s\n", dk_severity_name(f->sev), f->where,
+                          f->where[0] != '\0' ? ": " : "", f->what,
+                          f->fix[0] != '\0' ? _(" -- fix: ") : "", f->fix) < 0)
+            return -1;
+    }
+    if (p->n == 0 && dk_buf_puts(out, _("Nothing to do: the system matches the model.\n"), e) < 0)
+        return -1;
+    for (size_t i = 0; i < p->n; i++)
+        if (dk_buf_printf(out, e, "%3zu. %-6s %s\n", i + 1, dk_op_kind_name(p->ops[i].kind),
+                          p->ops[i].summary) < 0)
+            return -1;
+    for (size_t i = 0; diffs && i < p->n; i++) {
+        const dk_op *op = &p->ops[i];
+
+        if (op->kind != DK_OP_WRITE && op->kind != DK_OP_EDIT)
+            continue;
+        if (dk_buf_putc(out, '\n', e) < 0 ||
+            dk_diff_unified(op->path, op->old_data, op->old_len, op->path, op->new_data,
+                            op->new_len, out, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void action_plan(ui *u, manager *g)
+{
+    dk_plan p;
+    dk_buf out;
+    dk_err e;
+
+    dk_buf_init(&out, 0);
+    if (build_plan(u, g, &p, &e) < 0 || describe_plan(&p, true, &out, &e) < 0)
+        show_error(u, _("The plan cannot be made."), &e);
+    else
+        (void)ui_view(u, _("What apply would change"), out.data);
+    dk_plan_free(&p);
+    dk_buf_free(&out);
+}
+
+static void action_apply(ui *u, manager *g)
+{
+    dk_plan p;
+    dk_buf out;
+    dk_err e;
+    dk_apply_opts o;
+    dk_apply_result res;
+
+    memset(&o, 0, sizeof o);
+    dk_buf_init(&out, 0);
+    if (build_plan(u, g, &p, &e) < 0 || describe_plan(&p, false, &out, &e) < 0) {
+        show_error(u, _("The plan cannot be made."), &e);
+        goto out;
+    }
+    if (p.n == 0 || dk_plan_blocked(&p)) {
+        (void)dk_buf_puts(&out,
+                          dk_plan_blocked(&p)
+                              ? _("\nA critical finding blocks apply; nothing is changed.\n")
+                              : "",
+                          NULL);
+        (void)ui_view(u, _("Apply"), out.data);
+        goto out;
+    }
+    (void)dk_buf_puts(&out, _("\nEvery file is backed up first; 'dkimctl rollback' undoes it."),
+                      NULL);
+    if (ui_message(u, _("Apply these changes?"), out.data, _("Enter: apply   Esc: back")) != UI_OK)
+        goto out;
+    dk_buf_reset(&out);
+    if (dk_apply(&p, &g->m, u->opts->root, &o, &res, &e) < 0) {
+        show_error(u, _("Apply failed; every change was rolled back."), &e);
+        goto out;
+    }
+    (void)dk_buf_printf(&out, NULL, _("Applied %zu operations.\n"), res.done);
+    if (res.validated[0] != '\0')
+        (void)dk_buf_printf(&out, NULL, _("Validation: %s\n"), res.validated);
+    if (res.warnings[0] != '\0')
+        (void)dk_buf_printf(&out, NULL, _("Notes: %s\n"), res.warnings);
+    (void)ui_view(u, _("Applied"), out.data);
+out:
+    dk_plan_free(&p);
+    dk_buf_free(&out);
+}
+
 int ui_manager(ui *u)
 {
     const char *const items[] = {_("Show the DNS records to publish"), _("Make missing keys"),
+                                 _("Review what apply would change"), _("Apply the changes"),
                                  _("Quit")};
     manager g;
     dk_err e;
@@ -152,13 +255,17 @@ int ui_manager(ui *u)
             rc = 1;
             break;
         }
-        r = ui_menu(u, LINES - 5, 2, items, 3, &sel, draw_manager, &g);
-        if (r == UI_QUIT || r == UI_BACK || sel == 2)
+        r = ui_menu(u, LINES - 7, 2, items, 5, &sel, draw_manager, &g);
+        if (r == UI_QUIT || r == UI_BACK || sel == 4)
             break;
         if (sel == 0)
             action_records(u, &g);
         else if (sel == 1)
             action_keygen(u, &g);
+        else if (sel == 2)
+            action_plan(u, &g);
+        else
+            action_apply(u, &g);
     }
     dk_model_free(&g.m);
     dk_buf_free(&g.text);

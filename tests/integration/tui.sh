@@ -87,6 +87,16 @@ check "the key file exists with mode 0600" test "$(stat -c %a "$root/etc/dkimkey
 T send-keys -t dk Enter Up Enter
 check "the manager shows the DKIM record" wait_for "s2026._domainkey.example.org"
 check "the record carries the key" wait_for "v=DKIM1; k=rsa"
+T send-keys -t dk q Down Down Enter
+check "the manager shows the plan" wait_for "What apply would change"
+check "the plan writes opendkim.conf" wait_for "/etc/opendkim.conf"
+T send-keys -t dk q Down Enter
+check "apply asks for confirmation" wait_for "Apply these changes?"
+check "nothing applied before confirmation" test ! -e "$root/etc/opendkim.conf"
+T send-keys -t dk Enter
+check "apply reports success" wait_for "Applied"
+check "opendkim.conf was written" grep -q "^KeyTable" "$root/etc/opendkim.conf"
+check "main.cf names the milter" grep -q "^smtpd_milters" "$root/etc/postfix/main.cf"
 T send-keys -t dk q q
 check "manager exits 0" wait_for "EXITED=0"
 
