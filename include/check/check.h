@@ -2,7 +2,7 @@
  * check.h - prove that what the model says is published: DKIM key records,
  * SPF and DMARC, asked of the configured resolver and of every
  * authoritative server of each domain's zone; DNSSEC status; key-file
- * safety as OpenDKIM judges it (check/keysafe.h).
+ * safety as OpenDKIM judges it (dk_check_keys).
  *
  * Nothing here prints.  Every result is a finding (util/finding.h) with a
  * severity and a one-line fix; the front end turns the worst one into the
@@ -92,6 +92,18 @@ enum dk_severity dk_check_report_worst(const dk_check_report *rep);
  */
 int dk_check_dns(dk_resolver *r, const dk_model *m, const dk_check_opts *o, dk_check_report *rep,
                  dk_err *e);
+
+/* ---- key files ------------------------------------------------------------------------ */
+
+/*
+ * Key-file safety of every active, pending and retired selector of the
+ * model (or of `domain`), as OpenDKIM (RequireSafeKeys) judges it
+ * (plan/keysafe.h: the key and every directory above it), and whether the
+ * OpenDKIM user can read it.  One finding per key: OK, or critical with
+ * the reason and a fix.  Returns -1 only on allocation failure.
+ */
+int dk_check_keys(const dk_root *r, const dk_model *m, const char *domain, dk_findings *out,
+                  dk_err *e);
 
 /* ---- DKIM key records (RFC 6376 3.6.1), parsed minimally ---------------------------- */
 

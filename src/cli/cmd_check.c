@@ -12,7 +12,6 @@
 
 #include "apply/keygen.h"
 #include "check/check.h"
-#include "check/keysafe.h"
 #include "cli/commands.h"
 #include "model/model.h"
 #include "model/name.h"
@@ -133,15 +132,12 @@ int cmd_check(dk_cli *cli, int argc, char **argv)
     res_spec rs;
     dk_check_report rep;
     dk_findings keys;
-    dk_key_owners owners = {{0}, 1};
     dk_model m;
     dk_resolver *r = NULL;
     dk_psl *psl = NULL;
     dk_err err;
     enum dk_severity worst;
     struct timespec t0, t1;
-    uid_t uid;
-    gid_t gid;
     int c, rc = DK_EXIT_USAGE;
 
     memset(&o, 0, sizeof o);
@@ -221,14 +217,7 @@ int cmd_check(dk_cli *cli, int argc, char **argv)
         dk_cli_error(cli, &err);
         goto out;
     }
-    /* key-file safety: root and the OpenDKIM user may own keys */
-    if (dk_keygen_lookup_user(&cli->root, m.opendkim.user, &uid, &gid, &err) == 0)
-        owners.uid[owners.n++] = uid;
-    else if (dk_findings_add(&keys, DK_SEV_INFO, m.opendkim.user, NULL,
-                             "OpenDKIM user not found (%s); only root may own the keys",
-                             err.msg) < 0)
-        goto fail;
-    if (dk_check_keys(&cli->root, &m, o.domain, &owners, &keys, &err) < 0)
+    if (dk_check_keys(&cli->root, &m, o.domain, &keys, &err) < 0)
         goto fail;
     o.pubkey = dk_keygen_pubkey_cb;
     o.pubkey_ud = &cli->root;

@@ -166,7 +166,7 @@ expect "good records: exit 0 (the 2048-bit key is served as several strings: $lo
     "^ok: sel._domainkey.good.$Z: DKIM key record published and matching .*rsa 2048 bits" \
     "^ok: good.$Z: SPF record valid" "^ok: _dmarc.good.$Z: DMARC record published: p=reject" \
     "authoritative server ns1.$Z (127.0.0.1) serves the same 3 record sets" \
-    "^ok: .*/sel.private: private key and its directories are safe" "^OK: 1 domain"
+    "^ok: /etc/dkimkeys/good.$Z/sel.private: the key, and every directory above it, is safe as OpenDKIM (RequireSafeKeys) judges it" "^OK: 1 domain"
 [ "$long" -ge 1 ] && ok "the good key record is split into strings of 255 octets" ||
     notok "the good key record is split into strings of 255 octets"
 if has '^critical\|^warning'; then notok "good records: no warning or critical line" "$out"; else
@@ -270,17 +270,21 @@ K=$ROOT/etc/dkimkeys/good.$Z/sel.private
 chmod 0644 "$K"
 run good.$Z
 expect "key file readable by others: critical" 2 \
-    "^critical: /etc/dkimkeys/good.$Z/sel.private: is accessible by group or others (mode 0644).*(fix: chmod 0600 /etc/dkimkeys/good.$Z/sel.private)"
+    "^critical: /etc/dkimkeys/good.$Z/sel.private: unsafe key (OpenDKIM RequireSafeKeys refuses it): /etc/dkimkeys/good.$Z/sel.private can be read or written by other users (fix: chmod 0600 /etc/dkimkeys/good.$Z/sel.private)"
 chmod 0600 "$K"
-chmod 0770 "$ROOT/etc/dkimkeys"
+chmod 0757 "$ROOT/etc/dkimkeys"
 run good.$Z
-expect "key directory writable by group: critical" 2 \
-    "^critical: /etc/dkimkeys: is writable by group or others (mode 0770).*(fix: chmod go-w /etc/dkimkeys)"
+expect "key directory writable by others: critical" 2 \
+    "^critical: /etc/dkimkeys/good.$Z/sel.private: unsafe key .*: /etc/dkimkeys is writable by other users (fix: chmod go-w /etc/dkimkeys)"
 chmod 0700 "$ROOT/etc/dkimkeys"
+run good.$Z
+expect "key directory OpenDKIM cannot enter: critical" 2 \
+    "^critical: /etc/dkimkeys/good.$Z/sel.private: OpenDKIM (user opendkim) cannot load the key: /etc/dkimkeys: opendkim cannot enter it"
+chmod 0750 "$ROOT/etc/dkimkeys"
 mv "$ROOT/etc/dkimkeys/good.$Z" "$ROOT/etc/dkimkeys/moved" && ln -s moved "$ROOT/etc/dkimkeys/good.$Z"
 run good.$Z
 expect "a symlink in the key path: critical, not followed" 2 \
-    "^critical: /etc/dkimkeys/good.$Z: is a symbolic link"
+    "^critical: /etc/dkimkeys/good.$Z/sel.private: unsafe key .*: /etc/dkimkeys/good.$Z is a symbolic link"
 rm "$ROOT/etc/dkimkeys/good.$Z" && mv "$ROOT/etc/dkimkeys/moved" "$ROOT/etc/dkimkeys/good.$Z"
 
 # ---- usage -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * NXDOMAIN, SERVFAIL), SPF and DMARC through the check's own lookups,
  * report authorisation, authoritative servers (difference, lame, serials),
  * rounds that do not grow with the number of domains, the key-record
- * parser and the key-safety rules. */
+ * parser. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,7 +20,6 @@
 #include <openssl/x509.h>
 
 #include "check/check.h"
-#include "check/keysafe.h"
 #include "util/mem.h"
 
 /* ---- an in-memory DNS with several servers ------------------------------------------ */
@@ -772,49 +771,6 @@ static void test_keyrec(void **state)
     assert_int_equal(dk_keyrec_parse("v=DKIM1; p=AAAA", 15, &k, &e), -1); /* corrupt DER */
 }
 
-static void test_keysafe_rules(void **state)
-{
-    struct stat st;
-    dk_key_owners o = {{110}, 1};
-    char what[512], fix[512];
-
-    (void)state;
-    memset(&st, 0, sizeof st);
-    st.st_mode = S_IFDIR | 0750;
-    st.st_uid = 0;
-    assert_int_equal(dk_keysafe_dir(&st, "/etc/dkimkeys", &o, what, sizeof what, fix, sizeof fix),
-                     DK_KS_OK);
-    st.st_uid = 110;
-    assert_int_equal(dk_keysafe_dir(&st, "/etc/dkimkeys", &o, what, sizeof what, fix, sizeof fix),
-                     DK_KS_OK);
-    st.st_uid = 1000;
-    assert_int_equal(dk_keysafe_dir(&st, "/etc/dkimkeys", &o, what, sizeof what, fix, sizeof fix),
-                     DK_KS_OWNER);
-    assert_string_equal(fix, "chown root /etc/dkimkeys");
-    st.st_uid = 0;
-    st.st_mode = S_IFDIR | 01777;
-    assert_int_equal(dk_keysafe_dir(&st, "/tmp", &o, what, sizeof what, fix, sizeof fix),
-                     DK_KS_WRITABLE);
-    st.st_mode = S_IFREG | 0600;
-    st.st_nlink = 1;
-    st.st_uid = 110;
-    assert_int_equal(dk_keysafe_file(&st, "/k", &o, what, sizeof what, fix, sizeof fix), DK_KS_OK);
-    st.st_mode = S_IFREG | 0640;
-    assert_int_equal(dk_keysafe_file(&st, "/k", &o, what, sizeof what, fix, sizeof fix),
-                     DK_KS_READABLE);
-    st.st_mode = S_IFREG | 0600;
-    st.st_nlink = 2;
-    assert_int_equal(dk_keysafe_file(&st, "/k", &o, what, sizeof what, fix, sizeof fix),
-                     DK_KS_LINKS);
-    st.st_nlink = 1;
-    st.st_uid = 1000;
-    assert_int_equal(dk_keysafe_file(&st, "/k", &o, what, sizeof what, fix, sizeof fix),
-                     DK_KS_OWNER);
-    st.st_mode = S_IFLNK | 0777;
-    assert_int_equal(dk_keysafe_file(&st, "/k", &o, what, sizeof what, fix, sizeof fix),
-                     DK_KS_NOTREG);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,7 +778,7 @@ int main(void)
         cmocka_unit_test(test_weak_keys), cmocka_unit_test(test_revoked_selector),
         cmocka_unit_test(test_spf),       cmocka_unit_test(test_dmarc),
         cmocka_unit_test(test_servers),   cmocka_unit_test(test_scale_rounds),
-        cmocka_unit_test(test_keyrec),    cmocka_unit_test(test_keysafe_rules),
+        cmocka_unit_test(test_keyrec),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
