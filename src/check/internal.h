@@ -30,6 +30,7 @@ typedef struct ck_srv {
     char addr[64];
     dk_resolver *r; /* created at the first fetch; NULL for server 0 (uses memo.r) */
     bool failed;    /* could not create it: every answer SERVFAIL */
+    dk_err err;     /* why */
 } ck_srv;
 
 typedef struct ck_memo {

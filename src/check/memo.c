@@ -171,18 +171,17 @@ int ck_memo_get(ck_memo *m, unsigned srv, const char *name, enum dk_dns_type typ
 static dk_resolver *server_resolver(ck_memo *m, unsigned srv)
 {
     ck_srv *s = &m->srv[srv];
-    dk_err e;
 
     if (srv == 0)
         return m->r;
     if (s->r == NULL && !s->failed) {
         if (m->open_server != NULL) {
-            s->r = m->open_server(m->open_ud, s->addr, m->port, m->timeout_ms, &e);
+            s->r = m->open_server(m->open_ud, s->addr, m->port, m->timeout_ms, &s->err);
         } else {
             char spec[96];
 
             (void)snprintf(spec, sizeof spec, "%s@%u", s->addr, m->port);
-            s->r = dk_resolver_new(spec, m->timeout_ms, &e);
+            s->r = dk_resolver_new(spec, m->timeout_ms, &s->err);
         }
         if (s->r == NULL)
             s->failed = true;
