@@ -1081,6 +1081,10 @@ int dk_check_dns(dk_resolver *r, const dk_model *m, const dk_check_opts *o, dk_c
             goto out_memo;
         if (round + 1 >= MAX_ROUNDS)
             c.memo.live = true;
+        if (round > MAX_ROUNDS + 2) { /* live answers finish every check: a bug */
+            dk_err_set(e, DK_EINTERNAL, "the DNS checks did not finish");
+            goto out_memo;
+        }
         if (dk_progress_step(o->progress, "check", n - left, n)) {
             dk_err_set(e, DK_ECANCEL, "cancelled");
             goto out_memo;

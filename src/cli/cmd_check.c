@@ -197,7 +197,6 @@ int cmd_check(dk_cli *cli, int argc, char **argv)
     o.open_resolver = open_resolver;
     o.open_resolver_ud = &rs;
 
-    dk_model_init(&m);
     if (dk_model_load(&m, &cli->root, cli->config, &err) < 0) {
         if (err.code == DK_ENOENT)
             dk_err_prefix(&err, "no model yet (run 'dkimctl init' first): ");

@@ -554,6 +554,7 @@ static void test_spf(void **state)
     add_domain(&m, "plusall.test", NULL);
     add_domain(&m, "ptr.test", NULL);
     add_domain(&m, "sfail.test", NULL);
+    add_domain(&m, "long.test", NULL);
     /* ten: an include chain of depth 10 (each one round more) -> exactly 10: fine */
     TXT("ten.test", "v=spf1 include:c1.ten.test -all");
     for (int i = 1; i <= 9; i++) {
@@ -575,8 +576,16 @@ static void test_spf(void **state)
     TXT("ptr.test", "v=spf1 ptr -all");
     TXT("sfail.test", "v=spf1 include:broken.test -all");
     zadd(-1, "broken.test", DK_DNS_TXT, DK_DNS_SERVFAIL, NULL);
+    {
+        char rec[600] = "v=spf1";
+
+        for (int i = 0; i < 30; i++) /* 30 x 17 octets: over 450 */
+            snprintf(rec + strlen(rec), sizeof rec - strlen(rec), " ip4:192.0.2.%d/32", 100 + i);
+        strcat(rec, " -all");
+        TXT("long.test", rec);
+    }
     run(&m, NULL, false, &rep);
-    assert_int_equal(rep.n, 7);
+    assert_int_equal(rep.n, 8);
 #define DOM(i) (&rep.v[i].f)
     assert_int_equal(dk_findings_count(DOM(0), DK_SEV_CRIT), 0);
     assert_int_equal(count(&rep, DK_SEV_OK, "SPF record valid: 10 of 10"), 1);
@@ -590,6 +599,8 @@ static void test_spf(void **state)
     assert_int_equal(dk_findings_count(DOM(5), DK_SEV_CRIT), 0);
     assert_int_equal(dk_findings_count(DOM(6), DK_SEV_CRIT), 0);
     assert_int_equal(count(&rep, DK_SEV_WARN, "temperror"), 1);
+    assert_int_equal(dk_findings_count(DOM(7), DK_SEV_CRIT), 0);
+    assert_true(count(&rep, DK_SEV_WARN, "450") >= 1);
     /* the chain of 10 takes about 10 rounds, not 10 rounds per domain */
     assert_true(rep.rounds >= 10 && rep.rounds <= 14);
     all_have_fix(&rep);
