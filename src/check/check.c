@@ -68,7 +68,7 @@ static const char *rc_words(enum dk_dns_rcode rc)
 static int temp_finding(dk_findings *f, const char *where, const char *what, const ck_ent *x)
 {
     return dk_findings_add(f, DK_SEV_WARN, where, TEMP_FIX,
-                           "%s: %s%s%s (temperror: a temporary DNS failure, not a verdict on the "
+                           "%s: %s%s%s (temperror: a temporary DNS problem, not a verdict on the "
                            "record)",
                            what, rc_words(x->a.rcode), x->a.why != NULL ? ", " : "",
                            x->a.why != NULL ? x->a.why : "");

@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apply/keygen.h"
 #include "check/check.h"
@@ -64,6 +66,27 @@ static void yaml_findings(FILE *out, const dk_findings *f, const char *indent)
         yaml_str(out, f->v[i].fix);
         fputc('\n', out);
     }
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* A progress line on stderr (a terminal only); Ctrl-C cancels. */
+static bool on_progress(void *ud, const char *stage, unsigned long done, unsigned long total)
+{
+    const bool *show = ud;
+
+    if (*show && strcmp(stage, "DNS") != 0) {
+        fprintf(stderr, "\r%s: %lu/%lu   ", strcmp(stage, "check") == 0 ? "domains checked" : stage,
+                done, total);
+        fflush(stderr);
+    }
+    return interrupted != 0;
 }
 
 typedef struct res_spec {
@@ -130,6 +153,9 @@ int cmd_check(dk_cli *cli, int argc, char **argv)
     unsigned timeout = 2000;
     dk_check_opts o;
     res_spec rs;
+    bool show = false;
+    dk_progress prog = {on_progress, &show};
+    struct sigaction sa, old_sa;
     dk_check_report rep;
     dk_findings keys;
     dk_model m;
@@ -221,10 +247,21 @@ int cmd_check(dk_cli *cli, int argc, char **argv)
     o.pubkey = dk_keygen_pubkey_cb;
     o.pubkey_ud = &cli->root;
     o.psl = psl;
+    show = !cli->quiet && isatty(STDERR_FILENO);
+    o.progress = &prog;
+    interrupted = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    (void)sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, &old_sa);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (dk_check_dns(r, &m, &o, &rep, &err) < 0)
-        goto fail;
+    c = dk_check_dns(r, &m, &o, &rep, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    (void)sigaction(SIGINT, &old_sa, NULL);
+    if (show)
+        fputs("\r\033[K", stderr);
+    if (c < 0)
+        goto fail;
     worst = worst2(dk_check_report_worst(&rep), dk_findings_worst(&keys));
     if (yaml) {
         printf("resolver: ");
