@@ -1,5 +1,6 @@
 /* memo.c - answers by (server, name, type), asked in batches. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 
 #include "internal.h"
 #include "util/mem.h"
+
+#define CK_FETCH_THREADS 32
 
 int ck_memo_init(ck_memo *m, dk_resolver *r, dk_check_server_fn open_server, void *open_ud,
                  unsigned port, unsigned timeout_ms, dk_err *e)
@@ -214,57 +217,152 @@ static int ask_one(ck_memo *m, ck_ent *x, dk_err *e)
     return 0;
 }
 
+/* The pending questions of one server, asked with one dk_dns_batch. */
+typedef struct job {
+    ck_memo *m;
+    unsigned srv;
+    ck_ent **who;
+    size_t n;
+    int rc;
+    dk_err e;
+} job;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    job *jobs;
+    size_t n, next;
+} pool;
+
+/* Touches only server j->srv and its own entries: safe beside other jobs. */
+static void run_job(job *j, const dk_progress *p)
+{
+    dk_resolver *r = server_resolver(j->m, j->srv);
+    dk_dns_query *q;
+
+    j->rc = 0;
+    if (r == NULL) {
+        for (size_t i = 0; i < j->n; i++)
+            fill_failed(j->who[i], "the server could not be set up");
+        return;
+    }
+    q = dk_calloc(j->n, sizeof *q, &j->e);
+    if (q == NULL) {
+        j->rc = -1;
+        return;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        q[i].name = j->who[i]->name;
+        q[i].type = j->who[i]->type;
+    }
+    if (dk_dns_batch(r, q, j->n, p, &j->e) < 0) {
+        for (size_t i = 0; i < j->n; i++)
+            dk_dns_answer_free(&q[i].answer);
+        free(q);
+        j->rc = -1;
+        return;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        j->who[i]->a = q[i].answer;
+        j->who[i]->status = q[i].status;
+        j->who[i]->done = true;
+    }
+    free(q);
+}
+
+static void *pool_worker(void *arg)
+{
+    pool *pl = arg;
+
+    for (;;) {
+        size_t i;
+
+        pthread_mutex_lock(&pl->mu);
+        i = pl->next < pl->n ? pl->next++ : pl->n;
+        pthread_mutex_unlock(&pl->mu);
+        if (i >= pl->n)
+            return NULL;
+        run_job(&pl->jobs[i], NULL);
+    }
+}
+
+/*
+ * One batch per server with pending questions.  The resolver's batch runs
+ * here (with progress, which may cancel); the authoritative servers' batches
+ * run at the same time in up to CK_FETCH_THREADS threads, each server's
+ * resolver used by one thread only.
+ */
 int ck_memo_fetch(ck_memo *m, const dk_progress *p, dk_err *e)
 {
-    for (unsigned srv = 0; srv < m->nsrv && m->npending > 0; srv++) {
-        dk_dns_query *q;
-        ck_ent **who;
-        size_t nq = 0;
-        dk_resolver *r = NULL;
-        bool need = false;
+    size_t *count = NULL, *fill = NULL, nj = 0;
+    ck_ent **all = NULL;
+    job *jobs = NULL, *j0 = NULL;
+    pool pl;
+    pthread_t th[CK_FETCH_THREADS];
+    size_t nth = 0;
+    int rc = -1;
 
-        for (size_t i = 0; i < m->n && !need; i++)
-            need = !m->v[i]->done && m->v[i]->srv == srv;
-        if (!need)
+    if (m->npending == 0)
+        return 0;
+    count = dk_calloc(m->nsrv, sizeof *count, e);
+    fill = dk_calloc(m->nsrv, sizeof *fill, e);
+    all = dk_calloc(m->npending, sizeof *all, e);
+    jobs = dk_calloc(m->nsrv, sizeof *jobs, e);
+    if (count == NULL || fill == NULL || all == NULL || jobs == NULL)
+        goto out;
+    for (size_t i = 0; i < m->n; i++)
+        if (!m->v[i]->done)
+            count[m->v[i]->srv]++;
+    for (size_t s = 0, off = 0; s < m->nsrv; s++) {
+        if (count[s] == 0)
             continue;
-        r = server_resolver(m, srv);
-        q = dk_calloc(m->npending, sizeof *q, e);
-        who = dk_calloc(m->npending, sizeof *who, e);
-        if (q == NULL || who == NULL) {
-            free(q);
-            free(who);
-            return -1;
-        }
-        for (size_t i = 0; i < m->n && nq < m->npending; i++) {
-            ck_ent *x = m->v[i];
-
-            if (x->done || x->srv != srv)
-                continue;
-            if (r == NULL) {
-                fill_failed(x, "the server could not be set up");
-                m->npending--;
-                continue;
-            }
-            q[nq].name = x->name;
-            q[nq].type = x->type;
-            who[nq++] = x;
-        }
-        if (nq > 0 && dk_dns_batch(r, q, nq, p, e) < 0) {
-            for (size_t i = 0; i < nq; i++)
-                dk_dns_answer_free(&q[i].answer);
-            free(q);
-            free(who);
-            return -1;
-        }
-        for (size_t i = 0; i < nq; i++) {
-            who[i]->a = q[i].answer;
-            who[i]->status = q[i].status;
-            who[i]->done = true;
-        }
-        m->npending -= nq;
-        m->asked += nq;
-        free(q);
-        free(who);
+        jobs[nj].m = m;
+        jobs[nj].srv = (unsigned)s;
+        jobs[nj].who = all + off;
+        fill[s] = nj++;
+        off += count[s];
     }
-    return 0;
+    for (size_t i = 0; i < m->n; i++) {
+        ck_ent *x = m->v[i];
+
+        if (!x->done) {
+            job *j = &jobs[fill[x->srv]];
+
+            j->who[j->n++] = x;
+        }
+    }
+    if (jobs[0].srv == 0 && jobs[0].n > 0)
+        j0 = &jobs[0];
+    memset(&pl, 0, sizeof pl);
+    pl.jobs = jobs + (j0 != NULL ? 1 : 0);
+    pl.n = nj - (j0 != NULL ? 1 : 0);
+    if (pthread_mutex_init(&pl.mu, NULL) != 0) {
+        dk_err_set(e, DK_EINTERNAL, "cannot make a mutex");
+        goto out;
+    }
+    for (; pl.n > 1 && nth < pl.n && nth < CK_FETCH_THREADS; nth++)
+        if (pthread_create(&th[nth], NULL, pool_worker, &pl) != 0)
+            break;
+    if (j0 != NULL)
+        run_job(j0, p);
+    if (nth == 0)
+        (void)pool_worker(&pl); /* one server, or no threads: here */
+    for (size_t i = 0; i < nth; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&pl.mu);
+    for (size_t i = 0; i < nj; i++) {
+        if (jobs[i].rc < 0) {
+            if (e != NULL)
+                *e = jobs[i].e;
+            goto out;
+        }
+        m->npending -= jobs[i].n;
+        m->asked += jobs[i].n;
+    }
+    rc = 0;
+out:
+    free(count);
+    free(fill);
+    free(all);
+    free(jobs);
+    return rc;
 }
