@@ -186,7 +186,9 @@ typedef struct dk_spf_dns {
     int (*ptr)(void *ud, const dk_spf_ip *ip, dk_spf_names *out, dk_err *e);
 } dk_spf_dns;
 
-/* TXT through a dk_resolver (include/dns/dns.h); the other lookups NULL. */
+/* Every lookup through a dk_resolver (include/dns/dns.h: TXT with
+ * dk_dns_txt_lookup, A/AAAA/MX/PTR with dk_dns_lookup).  A resolver
+ * belongs to one thread at a time, and so does this table. */
 void dk_spf_dns_from_resolver(dk_spf_dns *d, dk_resolver *r);
 
 /* ---- validation: a domain's whole policy ------------------------------------------- */
