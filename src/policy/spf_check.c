@@ -164,7 +164,7 @@ static bool name_ok(const char *s)
             return false;
         }
     }
-    return lab > 0;
+    return lab > 0 && dk_dns_name_ok(s); /* what the resolver accepts ('-' not at the ends) */
 }
 
 /* Lower-case copy without a trailing dot. */

@@ -412,6 +412,23 @@ static void test_through_resolver(void **state)
     assert_int_equal(count_sev(&f, DK_SEV_INFO, "not looked up"), 2);
     dk_spf_report_free(&rep);
     dk_findings_free(&f);
+
+    /* a name the resolver would refuse ('-' at a label's end) is a void
+     * lookup, never an error */
+    pzone_add(&z, "dash.example.com", 'T', DK_DNS_OK, "v=spf1 a:x-.example.com -all", NULL);
+    r = dk_resolver_new_stub(&pzone_ops, &z, &e);
+    dk_spf_dns_from_resolver(&d, r);
+    dk_findings_init(&f);
+    assert_int_equal(dk_spf_validate(&d, "dash.example.com", &rep, &f, &e), 0);
+    assert_int_equal(rep.status, DK_SPF_ST_VALID);
+    assert_int_equal(rep.voids, 1);
+    dk_spf_report_free(&rep);
+    dk_findings_free(&f);
+    assert_int_equal(dk_spf_ip_parse("192.0.2.7", &ip, NULL), 0);
+    assert_int_equal(dk_spf_check_host(&d, &ip, "dash.example.com", NULL, "h.example", 0, &ev, &e),
+                     0);
+    assert_int_equal(ev.result, DK_SPF_FAIL);
+    dk_resolver_free(r);
     pzone_free(&z);
 
     /* a bad name is refused before any query */
