@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "dns/dns.h"
+#include "policy/batch.h"
 #include "policy/dmarc.h"
 #include "policy/spf.h"
 
@@ -223,6 +224,57 @@ static void test_dmarc(void **state)
     dk_resolver_free(r);
 }
 
+/* The same checks batched in rounds give the same verdicts. */
+static const char *const live_domains[] = {
+    "policy.test",       "n0.policy.test",      "n1.policy.test",  "void2.policy.test",
+    "void3.policy.test", "loop1.policy.test",   "two.policy.test", "long.policy.test",
+    "sf.policy.test",    "nothing.policy.test",
+};
+#define NLIVE (sizeof live_domains / sizeof live_domains[0])
+
+struct live_ctx {
+    dk_spf_report rep[NLIVE];
+    dk_findings fnd[NLIVE];
+};
+
+static int live_job(void *ud, size_t i, dk_resolver *r, dk_err *e)
+{
+    struct live_ctx *c = ud;
+    dk_spf_dns d;
+
+    dk_spf_report_free(&c->rep[i]);
+    dk_findings_free(&c->fnd[i]);
+    dk_spf_dns_from_resolver(&d, r);
+    return dk_spf_validate(&d, live_domains[i], &c->rep[i], &c->fnd[i], e);
+}
+
+static void test_batch(void **state)
+{
+    dk_resolver *r = res(env("DK_TEST_DNS"), 2000);
+    struct live_ctx c;
+    dk_policy_batch_stats st;
+    dk_err e;
+
+    (void)state;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(dk_policy_batch(r, NLIVE, live_job, &c, NULL, &st, &e), 0);
+    assert_true(st.rounds >= 3 && st.rounds <= 12);
+    for (size_t i = 0; i < NLIVE; i++) {
+        dk_spf_report rep;
+        dk_findings f;
+
+        assert_int_equal(validate(r, live_domains[i], &rep, &f), c.rep[i].status);
+        assert_int_equal(rep.lookups, c.rep[i].lookups);
+        assert_int_equal(rep.voids, c.rep[i].voids);
+        assert_int_equal(f.n, c.fnd[i].n);
+        dk_spf_report_free(&rep);
+        dk_findings_free(&f);
+        dk_spf_report_free(&c.rep[i]);
+        dk_findings_free(&c.fnd[i]);
+    }
+    dk_resolver_free(r);
+}
+
 int main(void)
 {
     if (env("DK_TEST_DNS") == NULL) {
@@ -231,10 +283,9 @@ int main(void)
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spf_good),
-        cmocka_unit_test(test_spf_limits),
-        cmocka_unit_test(test_spf_temperror),
-        cmocka_unit_test(test_dmarc),
+        cmocka_unit_test(test_spf_good),      cmocka_unit_test(test_spf_limits),
+        cmocka_unit_test(test_spf_temperror), cmocka_unit_test(test_dmarc),
+        cmocka_unit_test(test_batch),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
