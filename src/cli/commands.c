@@ -7,6 +7,11 @@ const dk_command dk_commands[] = {
      "[--domain D]... [--selector S] [--algorithm rsa|ed25519] [--bits N] [--subdomains] [--socket "
      "S] [--answers FILE] [--print]",
      "create or update the model from flags or an answers file", cmd_init_help, cmd_init},
+    {"plan", "[--reload]", "list what apply would change", cmd_plan_help, cmd_plan},
+    {"diff", "", "show unified diffs of what apply would change", cmd_diff_help, cmd_diff},
+    {"apply", "[--reload] [--validate]", "carry out the plan, all or nothing", cmd_apply_help,
+     cmd_apply},
+    {"rollback", "", "undo the last apply", cmd_rollback_help, cmd_rollback},
     {"version", "", "print the version", "", cmd_version},
     {"keygen", "[--domain D] [--selector S] [--force] [--format zone|plain|nsupdate]",
      "make the model's missing keys and print their DKIM records",
