@@ -286,7 +286,8 @@ typedef struct dk_spf_facts {
     const char *relayhost;          /* Postfix relayhost, NULL/"" if unset */
     const char *const *relay_addrs; /* the relay's addresses, if resolved */
     size_t nrelay_addrs;
-    bool host_is_mx;              /* the host is an MX of the domain */
+    bool host_is_mx;              /* the host is an MX of the domain: "mx" is proposed
+                                   * when none of its addresses is known */
     const unsigned *include_cost; /* per model include: lookups inside it (known from
                                    * dk_spf_validate), or NULL (unknown: counted as 1) */
 } dk_spf_facts;
