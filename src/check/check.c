@@ -35,6 +35,7 @@ typedef struct dom_ctx {
 
 typedef struct ctx {
     ck_memo memo;
+    dk_resolver *view; /* the table as a stub resolver (memo_ops) */
     const dk_check_opts *o;
     dk_err *e;
 } ctx;
@@ -85,119 +86,53 @@ static enum dk_dns_rcode rcode_of(const ck_ent *x)
     return x->status < 0 ? DK_DNS_NXDOMAIN : x->a.rcode;
 }
 
-/* ---- SPF lookups through the answer table -------------------------------------------- */
+/* ---- the answer table as a resolver (for the policy code) ----------------------------- */
 
-static int spf_fetch(void *ud, const char *name, enum dk_dns_type t, const ck_ent **x, dk_err *e)
+/* dk_dns_ops.lookup over the table: a question not gathered yet answers
+ * SERVFAIL (this run's findings are thrown away and it runs again). */
+static int memo_lookup(void *ud, const char *name, enum dk_dns_type type, dk_dns_answer *out,
+                       dk_err *e)
 {
     ctx *c = ud;
-    int rc = ck_memo_get(&c->memo, 0, name, t, x, e);
-
-    if (rc == 1 && (*x)->status < 0)
-        return 2;
-    return rc;
-}
-
-static int spf_txt(void *ud, const char *name, dk_dns_txt_answer *out, dk_err *e)
-{
     const ck_ent *x;
-    int rc = spf_fetch(ud, name, DK_DNS_TXT, &x, e);
+    int rc = get(c, 0, name, type, &x);
 
-    memset(out, 0, sizeof *out);
     if (rc < 0)
         return -1;
     if (rc == 0) {
-        out->rcode = DK_DNS_TIMEOUT; /* placeholder: this round is run again */
+        out->rcode = DK_DNS_SERVFAIL;
+        out->why = "not asked yet";
         return 0;
     }
-    if (rc == 2) {
+    if (x->status < 0) {
         out->rcode = DK_DNS_NXDOMAIN;
         return 0;
     }
     out->rcode = x->a.rcode;
+    out->ttl = x->a.ttl;
+    out->authoritative = x->a.authoritative;
+    out->why = x->a.why;
+    if (x->a.name != NULL && (out->name = dk_strdup(x->a.name, e)) == NULL)
+        return -1;
     if (x->a.nrr == 0)
         return 0;
     out->rr = dk_calloc(x->a.nrr, sizeof *out->rr, e);
     if (out->rr == NULL)
         return -1;
     for (size_t i = 0; i < x->a.nrr; i++) {
-        out->rr[i].data = dk_calloc(x->a.rr[i].len + 1, 1, e);
-        if (out->rr[i].data == NULL)
+        dk_dns_rr *d = &out->rr[i];
+
+        *d = x->a.rr[i];
+        d->data = dk_calloc(x->a.rr[i].len + 1, 1, e);
+        if (d->data == NULL)
             return -1;
-        memcpy(out->rr[i].data, x->a.rr[i].data, x->a.rr[i].len);
-        out->rr[i].len = x->a.rr[i].len;
+        memcpy(d->data, x->a.rr[i].data, x->a.rr[i].len);
         out->nrr++;
     }
     return 0;
 }
 
-static int spf_addr(void *ud, const char *name, int family, dk_spf_addrs *out, dk_err *e)
-{
-    const ck_ent *x;
-    int rc = spf_fetch(ud, name, family == 6 ? DK_DNS_AAAA : DK_DNS_A, &x, e);
-
-    memset(out, 0, sizeof *out);
-    if (rc < 0)
-        return -1;
-    out->rcode = rc == 0 ? DK_DNS_TIMEOUT : rc == 2 ? DK_DNS_NXDOMAIN : x->a.rcode;
-    if (rc != 1 || x->a.nrr == 0)
-        return 0;
-    out->v = dk_calloc(x->a.nrr, sizeof *out->v, e);
-    if (out->v == NULL)
-        return -1;
-    for (size_t i = 0; i < x->a.nrr; i++) {
-        const dk_dns_rr *r = &x->a.rr[i];
-
-        if (r->addrlen != 4 && r->addrlen != 16)
-            continue;
-        out->v[out->n].family = r->addrlen == 4 ? 4 : 6;
-        memcpy(out->v[out->n].b, r->addr, r->addrlen);
-        out->n++;
-    }
-    return 0;
-}
-
-static int names_from(const ck_ent *x, int rc, dk_spf_names *out, dk_err *e)
-{
-    memset(out, 0, sizeof *out);
-    out->rcode = rc == 0 ? DK_DNS_TIMEOUT : rc == 2 ? DK_DNS_NXDOMAIN : x->a.rcode;
-    if (rc != 1 || x->a.nrr == 0)
-        return 0;
-    out->v = dk_calloc(x->a.nrr, sizeof *out->v, e);
-    if (out->v == NULL)
-        return -1;
-    for (size_t i = 0; i < x->a.nrr; i++) {
-        out->v[i] = dk_strdup(x->a.rr[i].data, e);
-        if (out->v[i] == NULL)
-            return -1;
-        out->n++;
-    }
-    return 0;
-}
-
-static int spf_mx(void *ud, const char *name, dk_spf_names *out, dk_err *e)
-{
-    const ck_ent *x = NULL;
-    int rc = spf_fetch(ud, name, DK_DNS_MX, &x, e);
-
-    if (rc < 0)
-        return -1;
-    return names_from(x, rc, out, e);
-}
-
-static int spf_ptr(void *ud, const dk_spf_ip *ip, dk_spf_names *out, dk_err *e)
-{
-    char text[64], name[128];
-    const ck_ent *x = NULL;
-    int rc;
-
-    if (dk_spf_ip_format(ip, text, sizeof text) == NULL ||
-        dk_dns_ptr_name(text, name, sizeof name, e) < 0)
-        return -1;
-    rc = spf_fetch(ud, name, DK_DNS_PTR, &x, e);
-    if (rc < 0)
-        return -1;
-    return names_from(x, rc, out, e);
-}
+static const dk_dns_ops memo_ops = {NULL, memo_lookup};
 
 /* ---- DKIM ----------------------------------------------------------------------------- */
 
@@ -332,11 +267,12 @@ static int check_dkim(ctx *c, const dom_ctx *dc, dk_findings *f)
 static int check_spf(ctx *c, const dom_ctx *dc, dk_findings *f)
 {
     const dk_domain *d = dc->d;
-    dk_spf_dns dns = {c, spf_txt, spf_addr, spf_mx, spf_ptr};
+    dk_spf_dns dns;
     dk_spf_report rep;
     dk_buf want;
     int rc = 0;
 
+    dk_spf_dns_from_resolver(&dns, c->view);
     if (dk_spf_validate(&dns, d->name, &rep, f, c->e) < 0) {
         dk_spf_report_free(&rep);
         return -1;
@@ -365,24 +301,31 @@ static int check_report_dest(ctx *c, const dk_domain *d, const char *dest, const
                              dk_findings *f)
 {
     char qname[600], rec[64], fix[800];
-    const ck_ent *x;
+    unsigned long before;
+    enum dk_dns_rcode rcode;
+    bool ok = false;
     dk_err pe;
-    int rc;
 
     if (!dk_dmarc_needs_auth(c->o->psl, d->name, dest))
         return 0;
     if (dk_dmarc_report_auth(d->name, dest, qname, sizeof qname, rec, sizeof rec, &pe) < 0)
-        return dk_findings_add(f, DK_SEV_WARN, uri, NULL, "report destination %s: %s", dest,
-                               pe.msg);
-    rc = get(c, 0, qname, DK_DNS_TXT, &x);
-    if (rc <= 0)
-        return rc;
-    if (is_temp(rcode_of(x)))
-        return temp_finding(f, qname, "report authorisation lookup", x);
-    for (size_t i = 0; rcode_of(x) == DK_DNS_OK && i < x->a.nrr; i++)
-        if (dk_dmarc_is_record(x->a.rr[i].data, x->a.rr[i].len))
-            return dk_findings_add(f, DK_SEV_OK, qname, NULL,
-                                   "%s authorises DMARC reports for %s (%s)", dest, d->name, uri);
+        return dk_findings_add(f, DK_SEV_WARN, uri, "fix the report URI in the DMARC record",
+                               "report destination %s: %s", dest, pe.msg);
+    before = c->memo.misses;
+    if (dk_dmarc_check_report_auth(c->view, d->name, dest, &ok, &rcode, c->e) < 0)
+        return -1;
+    if (c->memo.misses != before)
+        return 0; /* asked in the next round */
+    if (is_temp(rcode)) {
+        ck_ent x;
+
+        memset(&x, 0, sizeof x);
+        x.a.rcode = rcode;
+        return temp_finding(f, qname, "report authorisation lookup", &x);
+    }
+    if (ok)
+        return dk_findings_add(f, DK_SEV_OK, qname, NULL, "%s authorises DMARC reports for %s (%s)",
+                               dest, d->name, uri);
     (void)snprintf(fix, sizeof fix, "the destination must publish: %s. TXT \"%s\"", qname, rec);
     return dk_findings_add(f, DK_SEV_WARN, qname, fix,
                            "external report destination %s (%s) has not authorised reports for "
@@ -1048,6 +991,11 @@ int dk_check_dns(dk_resolver *r, const dk_model *m, const dk_check_opts *o, dk_c
     if (ck_memo_init(&c.memo, r, o->open_server, o->open_server_ud, o->auth_port, o->timeout_ms,
                      e) < 0)
         goto out;
+    c.view = dk_resolver_new_stub(&memo_ops, &c, e);
+    if (c.view == NULL) {
+        ck_memo_free(&c.memo);
+        goto out;
+    }
     left = n;
     for (unsigned round = 0; left > 0; round++) {
         for (size_t i = 0; i < n; i++) {
@@ -1096,6 +1044,7 @@ int dk_check_dns(dk_resolver *r, const dk_model *m, const dk_check_opts *o, dk_c
         goto out_memo;
     rc = 0;
 out_memo:
+    dk_resolver_free(c.view);
     ck_memo_free(&c.memo);
 out:
     free_doms(dc, n);
