@@ -25,5 +25,7 @@ int cmd_verify(dk_cli *cli, int argc, char **argv);
 extern const char cmd_verify_help[];
 int cmd_test(dk_cli *cli, int argc, char **argv);
 extern const char cmd_test_args[], cmd_test_help[];
+int cmd_check(dk_cli *cli, int argc, char **argv);
+extern const char cmd_check_help[];
 
 #endif

@@ -186,7 +186,9 @@ typedef struct dk_spf_dns {
     int (*ptr)(void *ud, const dk_spf_ip *ip, dk_spf_names *out, dk_err *e);
 } dk_spf_dns;
 
-/* TXT through a dk_resolver (include/dns/dns.h); the other lookups NULL. */
+/* Every lookup through a dk_resolver (include/dns/dns.h: TXT with
+ * dk_dns_txt_lookup, A/AAAA/MX/PTR with dk_dns_lookup).  A resolver
+ * belongs to one thread at a time, and so does this table. */
 void dk_spf_dns_from_resolver(dk_spf_dns *d, dk_resolver *r);
 
 /* ---- validation: a domain's whole policy ------------------------------------------- */
@@ -284,7 +286,8 @@ typedef struct dk_spf_facts {
     const char *relayhost;          /* Postfix relayhost, NULL/"" if unset */
     const char *const *relay_addrs; /* the relay's addresses, if resolved */
     size_t nrelay_addrs;
-    bool host_is_mx;              /* the host is an MX of the domain */
+    bool host_is_mx;              /* the host is an MX of the domain: "mx" is proposed
+                                   * when none of its addresses is known */
     const unsigned *include_cost; /* per model include: lookups inside it (known from
                                    * dk_spf_validate), or NULL (unknown: counted as 1) */
 } dk_spf_facts;

@@ -272,6 +272,11 @@ int dk_spf_build(const char *domain, const dk_spf_policy *p, const dk_spf_facts 
         goto out;
     if (p->mx && add_term(s, "mx", 1, "the domain's MX hosts may send (at most 10 MX names)") < 0)
         goto out;
+    /* the host sends and is an MX, but its own addresses are not known:
+     * "mx" covers it */
+    if (!p->mx && !relay && facts->host_is_mx && s->out->nterms == p->ip4.n + p->ip6.n &&
+        add_term(s, "mx", 1, "this host is an MX of the domain and sends its mail") < 0)
+        goto out;
     for (size_t i = 0; i < p->include.n; i++) {
         const char *d = p->include.v[i];
         char term[300];

@@ -40,11 +40,86 @@ static int resolver_txt(void *ud, const char *name, dk_dns_txt_answer *out, dk_e
     return dk_dns_txt_lookup(ud, name, out, e);
 }
 
+static int resolver_addr(void *ud, const char *name, int family, dk_spf_addrs *out, dk_err *e)
+{
+    dk_dns_answer a;
+    size_t want = family == 4 ? 4 : 16;
+
+    memset(&a, 0, sizeof a);
+    memset(out, 0, sizeof *out);
+    if (dk_dns_lookup(ud, name, family == 4 ? DK_DNS_A : DK_DNS_AAAA, &a, e) < 0) {
+        dk_dns_answer_free(&a);
+        return -1;
+    }
+    out->rcode = a.rcode;
+    if (a.rcode == DK_DNS_OK && a.nrr > 0) {
+        out->v = dk_calloc(a.nrr, sizeof *out->v, e);
+        if (out->v == NULL) {
+            dk_dns_answer_free(&a);
+            return -1;
+        }
+        for (size_t i = 0; i < a.nrr; i++) {
+            if (a.rr[i].addrlen != want)
+                continue;
+            out->v[out->n].family = family;
+            memcpy(out->v[out->n].b, a.rr[i].addr, want);
+            out->n++;
+        }
+    }
+    dk_dns_answer_free(&a);
+    return 0;
+}
+
+static int names_answer(dk_resolver *r, const char *name, enum dk_dns_type type, dk_spf_names *out,
+                        dk_err *e)
+{
+    dk_dns_answer a;
+
+    memset(&a, 0, sizeof a);
+    memset(out, 0, sizeof *out);
+    if (dk_dns_lookup(r, name, type, &a, e) < 0) {
+        dk_dns_answer_free(&a);
+        return -1;
+    }
+    out->rcode = a.rcode;
+    if (a.rcode == DK_DNS_OK && a.nrr > 0) {
+        out->v = dk_calloc(a.nrr, sizeof *out->v, e);
+        if (out->v == NULL) {
+            dk_dns_answer_free(&a);
+            return -1;
+        }
+        for (size_t i = 0; i < a.nrr; i++) {
+            out->v[i] = a.rr[i].data; /* moved */
+            a.rr[i].data = NULL;
+            out->n++;
+        }
+    }
+    dk_dns_answer_free(&a);
+    return 0;
+}
+
+static int resolver_mx(void *ud, const char *name, dk_spf_names *out, dk_err *e)
+{
+    return names_answer(ud, name, DK_DNS_MX, out, e);
+}
+
+static int resolver_ptr(void *ud, const dk_spf_ip *ip, dk_spf_names *out, dk_err *e)
+{
+    char txt[64], rev[128];
+
+    if (dk_dns_ptr_name(dk_spf_ip_format(ip, txt, sizeof txt), rev, sizeof rev, e) < 0)
+        return -1;
+    return names_answer(ud, rev, DK_DNS_PTR, out, e);
+}
+
 void dk_spf_dns_from_resolver(dk_spf_dns *d, dk_resolver *r)
 {
     memset(d, 0, sizeof *d);
     d->ud = r;
     d->txt = resolver_txt;
+    d->addr = resolver_addr;
+    d->mx = resolver_mx;
+    d->ptr = resolver_ptr;
 }
 
 const char *dk_spf_result_name(enum dk_spf_result r)
@@ -89,7 +164,7 @@ static bool name_ok(const char *s)
             return false;
         }
     }
-    return lab > 0;
+    return lab > 0 && dk_dns_name_ok(s); /* what the resolver accepts ('-' not at the ends) */
 }
 
 /* Lower-case copy without a trailing dot. */

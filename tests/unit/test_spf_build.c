@@ -109,6 +109,28 @@ static void test_build_facts(void **state)
     dk_spf_built_free(&b);
     dk_findings_free(&fnd);
 
+    /* the host is an MX but its addresses are not known: mx covers it */
+    {
+        dk_spf_facts mxf;
+
+        memset(&mxf, 0, sizeof mxf);
+        mxf.host_is_mx = true;
+        assert_int_equal(dk_spf_build("example.com", &p, &mxf, &b, &fnd, &e), 0);
+        assert_string_equal(b.record, "v=spf1 ip4:192.0.2.0/28 mx ~all");
+        assert_int_equal(b.lookups, 1);
+        dk_spf_built_free(&b);
+        dk_findings_free(&fnd);
+        /* with its address known, the cheaper ip term is used instead */
+        mxf.addrs = addrs;
+        mxf.naddrs = 1;
+        p.ip4.n = 0;
+        assert_int_equal(dk_spf_build("example.com", &p, &mxf, &b, &fnd, &e), 0);
+        assert_string_equal(b.record, "v=spf1 ip4:192.0.2.10 ~all");
+        dk_spf_built_free(&b);
+        dk_findings_free(&fnd);
+        p.ip4.n = 1;
+    }
+
     /* smtp_bind_address: only that one */
     p.ip4.n = 0;
     f.smtp_bind_address = "198.51.100.7";

@@ -338,13 +338,16 @@ static void test_macro_terms_not_followed(void **state)
     pzone_free(&z);
 }
 
-/* Through a dk_resolver stub (include/dns/dns.h): TXT only; a/mx not resolved. */
+/* Through a dk_resolver stub (include/dns/dns.h): every lookup goes
+ * through dk_dns_txt_lookup / dk_dns_lookup. */
 static void test_through_resolver(void **state)
 {
     pzone z;
     dk_resolver *r;
     dk_spf_dns d;
     dk_spf_report rep;
+    dk_spf_eval ev;
+    dk_spf_ip ip;
     dk_findings f;
     dk_err e;
 
@@ -354,7 +357,6 @@ static void test_through_resolver(void **state)
     r = dk_resolver_new_stub(&pzone_ops, &z, &e);
     assert_non_null(r);
     dk_spf_dns_from_resolver(&d, r);
-    assert_null(d.addr);
     dk_findings_init(&f);
     assert_int_equal(dk_spf_validate(&d, "example.com", &rep, &f, &e), 0);
     assert_int_equal(rep.status, DK_SPF_ST_PERMERROR);
@@ -363,14 +365,69 @@ static void test_through_resolver(void **state)
     pzone_free(&z);
 
     pzone_init(&z);
-    pzone_add(&z, "example.com", 'T', DK_DNS_OK, "v=spf1 a mx -all", NULL);
+    pzone_add(&z, "example.com", 'T', DK_DNS_OK, "v=spf1 a mx ptr:example.org -all", NULL);
+    pzone_add(&z, "example.com", 'A', DK_DNS_OK, "192.0.2.1", NULL);
+    pzone_add(&z, "example.com", 'M', DK_DNS_OK, "mx.example.com", NULL);
+    pzone_add(&z, "mx.example.com", '6', DK_DNS_OK, "2001:db8::25", NULL);
+    pzone_add(&z, "7.2.0.192.in-addr.arpa", 'P', DK_DNS_OK, "host.example.org", NULL);
+    pzone_add(&z, "host.example.org", 'A', DK_DNS_OK, "192.0.2.7", NULL);
     dk_findings_init(&f);
     assert_int_equal(dk_spf_validate(&d, "example.com", &rep, &f, &e), 0);
     assert_int_equal(rep.status, DK_SPF_ST_VALID);
-    assert_int_equal(rep.lookups, 2);
+    assert_int_equal(rep.lookups, 3);
+    assert_int_equal(rep.voids, 0);
+    assert_int_equal(count_sev(&f, DK_SEV_INFO, "not looked up"), 0);
+    dk_spf_report_free(&rep);
+    dk_findings_free(&f);
+    assert_int_equal(dk_spf_ip_parse("2001:db8::25", &ip, NULL), 0);
+    assert_int_equal(dk_spf_check_host(&d, &ip, "example.com", NULL, "h.example", 0, &ev, &e), 0);
+    assert_int_equal(ev.result, DK_SPF_PASS);
+    assert_int_equal(dk_spf_ip_parse("192.0.2.7", &ip, NULL), 0);
+    assert_int_equal(dk_spf_check_host(&d, &ip, "example.com", NULL, "h.example", 0, &ev, &e), 0);
+    assert_int_equal(ev.result, DK_SPF_PASS);
+    assert_non_null(strstr(ev.why, "ptr:example.org"));
+    assert_int_equal(dk_spf_ip_parse("192.0.2.8", &ip, NULL), 0);
+    assert_int_equal(dk_spf_check_host(&d, &ip, "example.com", NULL, "h.example", 0, &ev, &e), 0);
+    assert_int_equal(ev.result, DK_SPF_FAIL);
+    dk_resolver_free(r);
+
+    /* a resolver that only answers TXT: a and mx are void lookups */
+    r = dk_resolver_new_stub(&pzone_txt_ops, &z, &e);
+    dk_spf_dns_from_resolver(&d, r);
+    dk_findings_init(&f);
+    assert_int_equal(dk_spf_validate(&d, "example.com", &rep, &f, &e), 0);
+    assert_int_equal(rep.voids, 2);
+    dk_spf_report_free(&rep);
+    dk_findings_free(&f);
+    dk_resolver_free(r);
+
+    /* callbacks left out: counted, not resolved, and said so */
+    pzone_spf_dns(&z, &d);
+    d.addr = NULL;
+    d.mx = NULL;
+    dk_findings_init(&f);
+    assert_int_equal(dk_spf_validate(&d, "example.com", &rep, &f, &e), 0);
+    assert_int_equal(rep.status, DK_SPF_ST_VALID);
+    assert_int_equal(rep.lookups, 3);
     assert_int_equal(count_sev(&f, DK_SEV_INFO, "not looked up"), 2);
     dk_spf_report_free(&rep);
     dk_findings_free(&f);
+
+    /* a name the resolver would refuse ('-' at a label's end) is a void
+     * lookup, never an error */
+    pzone_add(&z, "dash.example.com", 'T', DK_DNS_OK, "v=spf1 a:x-.example.com -all", NULL);
+    r = dk_resolver_new_stub(&pzone_ops, &z, &e);
+    dk_spf_dns_from_resolver(&d, r);
+    dk_findings_init(&f);
+    assert_int_equal(dk_spf_validate(&d, "dash.example.com", &rep, &f, &e), 0);
+    assert_int_equal(rep.status, DK_SPF_ST_VALID);
+    assert_int_equal(rep.voids, 1);
+    dk_spf_report_free(&rep);
+    dk_findings_free(&f);
+    assert_int_equal(dk_spf_ip_parse("192.0.2.7", &ip, NULL), 0);
+    assert_int_equal(dk_spf_check_host(&d, &ip, "dash.example.com", NULL, "h.example", 0, &ev, &e),
+                     0);
+    assert_int_equal(ev.result, DK_SPF_FAIL);
     dk_resolver_free(r);
     pzone_free(&z);
 

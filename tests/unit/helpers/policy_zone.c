@@ -111,7 +111,64 @@ static int z_txt(void *ud, const char *name, dk_dns_txt_answer *out, dk_err *e)
     return 0;
 }
 
-const dk_dns_ops pzone_ops = {z_txt, NULL};
+/* Any type, for dk_resolver_new_stub (dns.h dk_dns_ops.lookup). */
+static int z_lookup(void *ud, const char *name, enum dk_dns_type type, dk_dns_answer *out,
+                    dk_err *e)
+{
+    pzone_rr *hits[PZONE_MAX];
+    size_t nh, k = 0;
+    char t;
+
+    (void)e;
+    switch (type) {
+    case DK_DNS_TXT:
+        t = 'T';
+        break;
+    case DK_DNS_A:
+        t = 'A';
+        break;
+    case DK_DNS_AAAA:
+        t = '6';
+        break;
+    case DK_DNS_MX:
+        t = 'M';
+        break;
+    case DK_DNS_PTR:
+        t = 'P';
+        break;
+    default:
+        out->rcode = DK_DNS_NXDOMAIN;
+        return 0;
+    }
+    out->rcode = pzone_find(ud, name, t, hits, &nh);
+    if (out->rcode != DK_DNS_OK)
+        return 0;
+    for (size_t i = 0; i < nh; i++)
+        k += hits[i]->nvals;
+    out->rr = calloc(k, sizeof *out->rr);
+    for (size_t i = 0; i < nh; i++) {
+        for (size_t j = 0; j < hits[i]->nvals; j++) {
+            dk_dns_rr *rr = &out->rr[out->nrr++];
+            size_t len = hits[i]->lens[j] != 0 ? hits[i]->lens[j] : strlen(hits[i]->vals[j]);
+
+            rr->data = malloc(len + 1);
+            memcpy(rr->data, hits[i]->vals[j], len);
+            rr->data[len] = '\0';
+            rr->len = len;
+            if (t == 'A' || t == '6') {
+                dk_spf_ip ip;
+                if (dk_spf_ip_parse(rr->data, &ip, NULL) == 0) {
+                    rr->addrlen = ip.family == 4 ? 4 : 16;
+                    memcpy(rr->addr, ip.b, rr->addrlen);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+const dk_dns_ops pzone_ops = {z_txt, z_lookup};
+const dk_dns_ops pzone_txt_ops = {z_txt, NULL};
 
 static int z_addr(void *ud, const char *name, int family, dk_spf_addrs *out, dk_err *e)
 {

@@ -32,7 +32,9 @@ void pzone_add(pzone *z, const char *name, char type, enum dk_dns_rcode rcode, .
 void pzone_add_bin(pzone *z, const char *name, const char *data, size_t len);
 /* SPF callbacks over the pzone; txt through a stub dk_resolver when r is given. */
 void pzone_spf_dns(pzone *z, dk_spf_dns *d);
-/* dk_dns_ops for dk_resolver_new_stub. */
+/* dk_dns_ops for dk_resolver_new_stub: every type (PTR records are then
+ * found under their reverse name), or TXT only. */
 extern const dk_dns_ops pzone_ops;
+extern const dk_dns_ops pzone_txt_ops;
 
 #endif
