@@ -32,12 +32,12 @@
 struct dk_model;
 
 #define DK_E2E_SENDMAIL_PATH "/usr/sbin/sendmail"
-#define DK_E2E_RCPT         "root@localhost"
-#define DK_E2E_LOCALPART    "dkimctl-test"
-#define DK_E2E_TIMEOUT_MS   30000u
-#define DK_E2E_WAIT_MS      30000u
-#define DK_E2E_MAILBOX_MAX  ((size_t)256 * 1024 * 1024) /* bytes of an mbox file read */
-#define DK_E2E_MESSAGE_MAX  ((size_t)16 * 1024 * 1024)  /* bytes of one message */
+#define DK_E2E_RCPT          "root@localhost"
+#define DK_E2E_LOCALPART     "dkimctl-test"
+#define DK_E2E_TIMEOUT_MS    30000u
+#define DK_E2E_WAIT_MS       30000u
+#define DK_E2E_MAILBOX_MAX   ((size_t)256 * 1024 * 1024) /* bytes of an mbox file read */
+#define DK_E2E_MESSAGE_MAX   ((size_t)16 * 1024 * 1024)  /* bytes of one message */
 
 typedef struct dk_e2e_opts {
     const char *domain;    /* the domain tested; NULL: the first with an active selector */
@@ -68,11 +68,11 @@ typedef struct dk_e2e_sig {
 typedef struct dk_e2e_result {
     enum dk_e2e_path path;
     char message_id[400];
-    char mailbox[DK_PATH_MAX]; /* system path looked in */
-    bool sent;                 /* accepted by Postfix */
-    char send_detail[DK_ERR_MSG];     /* the last SMTP reply, or sendmail's exit */
-    bool delivered;            /* found in the mailbox */
-    unsigned wait_ms;          /* how long delivery took */
+    char mailbox[DK_PATH_MAX];    /* system path looked in */
+    bool sent;                    /* accepted by Postfix */
+    char send_detail[DK_ERR_MSG]; /* the last SMTP reply, or sendmail's exit */
+    bool delivered;               /* found in the mailbox */
+    unsigned wait_ms;             /* how long delivery took */
     /* DKIM */
     size_t nsig;
     dk_e2e_sig sig[8];
@@ -92,8 +92,8 @@ typedef struct dk_e2e_result {
 
 typedef struct dk_e2e_cb {
     void *ud;
-    void (*step)(void *ud, const char *what);                /* progress; may be NULL */
-    void (*result)(void *ud, const dk_e2e_result *r);        /* one per path; may be NULL */
+    void (*step)(void *ud, const char *what);         /* progress; may be NULL */
+    void (*result)(void *ud, const dk_e2e_result *r); /* one per path; may be NULL */
 } dk_e2e_cb;
 
 /*

@@ -229,8 +229,8 @@ static int send_one(e2e_ctx *c, dk_e2e_result *r, const char *msg, size_t len, c
         unsigned port = o->smtp_port ? o->smtp_port : 25;
 
         step(cb, "submitting %s over SMTP to %s port %u", r->message_id, host, port);
-        rc = dk_e2e_smtp_send(host, port, "localhost", c->from, c->rcpt, msg, len,
-                              o->timeout_ms, client, r->send_detail, sizeof r->send_detail, &se);
+        rc = dk_e2e_smtp_send(host, port, "localhost", c->from, c->rcpt, msg, len, o->timeout_ms,
+                              client, r->send_detail, sizeof r->send_detail, &se);
         if (rc < 0) {
             (void)snprintf(r->send_detail, sizeof r->send_detail, "%.400s", se.msg);
             if (dk_findings_add(c->out, DK_SEV_CRIT, "smtp",
@@ -341,11 +341,11 @@ int dk_e2e_run(const struct dk_model *m, const dk_root *root, dk_resolver *res,
         if ((p == 0 && o->no_smtp) || (p == 1 && o->no_sendmail))
             continue;
         r[np].path = p == 0 ? DK_E2E_SMTP : DK_E2E_SENDMAIL;
-        (void)snprintf(r[np].message_id, sizeof r[np].message_id, "%s.%s.%s@%s",
-                       DK_E2E_LOCALPART, token, dk_e2e_path_name(r[np].path), c.from_domain);
+        (void)snprintf(r[np].message_id, sizeof r[np].message_id, "%s.%s.%s@%s", DK_E2E_LOCALPART,
+                       token, dk_e2e_path_name(r[np].path), c.from_domain);
         (void)snprintf(r[np].mailbox, sizeof r[np].mailbox, "%s", mailbox);
-        if (dk_e2e_message(c.from, c.rcpt, r[np].message_id, dk_e2e_path_name(r[np].path),
-                           &msg[np], e) < 0)
+        if (dk_e2e_message(c.from, c.rcpt, r[np].message_id, dk_e2e_path_name(r[np].path), &msg[np],
+                           e) < 0)
             goto out;
         np++;
     }
@@ -418,8 +418,7 @@ int dk_e2e_run(const struct dk_model *m, const dk_root *root, dk_resolver *res,
             }
         } else {
             step(cb, "verifying the %s copy", dk_e2e_path_name(r[i].path));
-            if (dk_e2e_verify(res, msg[i].data, msg[i].len, c.from_domain, &r[i], dkim, &nd, e) <
-                0)
+            if (dk_e2e_verify(res, msg[i].data, msg[i].len, c.from_domain, &r[i], dkim, &nd, e) < 0)
                 goto outp;
             eval_dmarc(&c, psl, spf_pass, dkim, nd, &r[i]);
             r[i].ok = r[i].dkim_pass;

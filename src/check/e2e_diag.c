@@ -91,12 +91,10 @@ int e2e_learn(e2e_ctx *c, dk_err *e)
                sizeof c->non_smtpd_milters);
     copy_param(have_cf ? &cf : NULL, "queue_directory", "/var/spool/postfix", c->queue_dir,
                sizeof c->queue_dir);
-    copy_param(have_cf ? &cf : NULL, "mail_owner", "postfix", c->mail_owner,
-               sizeof c->mail_owner);
+    copy_param(have_cf ? &cf : NULL, "mail_owner", "postfix", c->mail_owner, sizeof c->mail_owner);
     copy_param(have_cf ? &cf : NULL, "mail_spool_directory", "/var/mail", c->spool_dir,
                sizeof c->spool_dir);
-    copy_param(have_cf ? &cf : NULL, "home_mailbox", "", c->home_mailbox,
-               sizeof c->home_mailbox);
+    copy_param(have_cf ? &cf : NULL, "home_mailbox", "", c->home_mailbox, sizeof c->home_mailbox);
     if (have_cf)
         dk_maincf_free(&cf);
     c->smtpd_chroot = chroot_of(c->root, c->m->postfix.config_dir, "smtpd");
@@ -175,8 +173,8 @@ int e2e_mailbox_path(e2e_ctx *c, char *out, size_t size, dk_err *e)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
         if (*p == '/' || *p == '.')
-            return dk_err_set(e, DK_EINVAL,
-                              "recipient '%s': give its mailbox with --mailbox", c->rcpt);
+            return dk_err_set(e, DK_EINVAL, "recipient '%s': give its mailbox with --mailbox",
+                              c->rcpt);
     }
     if (c->home_mailbox[0] != '\0') {
         char home[DK_PATH_MAX];
@@ -343,7 +341,7 @@ int e2e_diag_opendkim_down(e2e_ctx *c, bool *down, dk_err *e)
                             "log (journalctl -u opendkim, or syslog) says why",
                             "opendkim is not running: %s, and nothing accepts connections on %s "
                             "(%s)",
-                            ps == -1 ? "opendkim.conf names no PidFile"
+                            ps == -1  ? "opendkim.conf names no PidFile"
                             : pid > 1 ? "the process in its pid file is gone"
                                       : "its pid file is missing or empty",
                             spec, strerror(cr)) < 0)
@@ -483,11 +481,10 @@ static int check_milter_list(e2e_ctx *c, const char *param, const char *list, in
         }
     }
     (void)spec;
-    return dk_findings_add(c->out, DK_SEV_CRIT, c->maincf_path,
-                           "run `dkimctl apply`, then postfix reload",
-                           "%s = %s does not name opendkim's socket %s%s", param,
-                           any ? list : "(empty)", s->local ? "local:" : "",
-                           s->local ? s->path : spec) < 0
+    return dk_findings_add(
+               c->out, DK_SEV_CRIT, c->maincf_path, "run `dkimctl apply`, then postfix reload",
+               "%s = %s does not name opendkim's socket %s%s", param, any ? list : "(empty)",
+               s->local ? "local:" : "", s->local ? s->path : spec) < 0
                ? dk_err_set(e, DK_ENOMEM, "out of memory")
                : 0;
 }
@@ -528,7 +525,8 @@ static int diag_key(e2e_ctx *c, const char *key, dk_err *e)
     if (read_table(c, "KeyTable", kpath, sizeof kpath, &kre, &kb, &te) != 1)
         goto out;
     if (!dk_e2e_signingtable_match(kb.data, kb.len, false, key, entry, sizeof entry)) {
-        if (dk_findings_add(c->out, DK_SEV_CRIT, kpath, "run `dkimctl apply`, then restart opendkim",
+        if (dk_findings_add(c->out, DK_SEV_CRIT, kpath,
+                            "run `dkimctl apply`, then restart opendkim",
                             "the SigningTable selects key %s for %s, but the KeyTable has no "
                             "line for it",
                             key, c->from) < 0)

@@ -248,8 +248,7 @@ int dk_e2e_smtp_send(const char *host, unsigned port, const char *helo, const ch
 
         local_addr[0] = '\0';
         if (getsockname(c.fd, (struct sockaddr *)&ss, &sl) == 0)
-            (void)getnameinfo((struct sockaddr *)&ss, sl, local_addr, 46, NULL, 0,
-                              NI_NUMERICHOST);
+            (void)getnameinfo((struct sockaddr *)&ss, sl, local_addr, 46, NULL, 0, NI_NUMERICHOST);
     }
     dk_buf_init(&data, DK_E2E_MESSAGE_MAX * 2);
     if (smtp_reply(&c, &code, reply, rsize, "waiting for the greeting", e) < 0)
@@ -506,8 +505,7 @@ int dk_e2e_mbox_find(const char *text, size_t len, const char *msgid, dk_buf *ou
                 i += ll;
             }
             /* the mbox writer adds an empty line after each message */
-            if (out->len >= 2 && out->data[out->len - 1] == '\n' &&
-                out->data[out->len - 2] == '\n')
+            if (out->len >= 2 && out->data[out->len - 1] == '\n' && out->data[out->len - 2] == '\n')
                 out->len--;
             return 1;
         }

@@ -109,7 +109,7 @@ typedef struct hl_ctx {
     const char *ip;
     const char *host;
     unsigned char a[16];
-    int fam; /* AF_INET, AF_INET6 or 0 */
+    int fam;     /* AF_INET, AF_INET6 or 0 */
     int verdict; /* 1 listed, -1 excluded, 0 not seen */
 } hl_ctx;
 

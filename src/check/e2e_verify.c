@@ -20,7 +20,7 @@ static bool d_covers(const char *d, const char *from_domain)
         return false;
     if (strcasecmp(d, from_domain) == 0)
         return true;
-    return from_domain[fl - dl - 1] == '.' && strcasecmp(from_domain + fl - dl, d) == 0;
+    return dl < fl && from_domain[fl - dl - 1] == '.' && strcasecmp(from_domain + fl - dl, d) == 0;
 }
 
 int dk_e2e_verify(dk_resolver *res, const char *msg, size_t len, const char *from_domain,
@@ -88,8 +88,7 @@ int dk_e2e_key_matches(dk_resolver *res, const char *domain, const char *selecto
         goto out;
     }
     if (a.nrr > 1) {
-        (void)snprintf(why, wsize, "%zu TXT records at %s (a key needs exactly one)", a.nrr,
-                       name);
+        (void)snprintf(why, wsize, "%zu TXT records at %s (a key needs exactly one)", a.nrr, name);
         rc = 0;
         goto out;
     }
@@ -124,7 +123,8 @@ int dk_e2e_key_type(const char *keyfile, char *type, size_t size, dk_err *e)
 
     if (k == NULL)
         return -1;
-    (void)snprintf(type, size, "%s", EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 ? "ed25519" : "rsa");
+    (void)snprintf(type, size, "%s",
+                   EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 ? "ed25519" : "rsa");
     EVP_PKEY_free(k);
     return 0;
 }

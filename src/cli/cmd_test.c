@@ -60,8 +60,8 @@ static void on_result(void *ud, const dk_e2e_result *r)
     for (size_t i = 0; i < r->nsig; i++)
         (void)printf("  dkim=%s header.d=%s header.s=%s header.a=%s (%s)\n", r->sig[i].result,
                      r->sig[i].d, r->sig[i].s, r->sig[i].a, r->sig[i].reason);
-    (void)printf("  spf=%s smtp.mailfrom=%s client-ip=%s (%s)\n", r->spf, r->spf_domain,
-                 r->spf_ip, r->spf_why);
+    (void)printf("  spf=%s smtp.mailfrom=%s client-ip=%s (%s)\n", r->spf, r->spf_domain, r->spf_ip,
+                 r->spf_why);
     (void)printf("  dmarc=%s%s%s dkim-aligned=%s spf-aligned=%s%s%s (%s)\n", r->dmarc,
                  r->dmarc_domain[0] ? " record=_dmarc." : "", r->dmarc_domain,
                  r->dmarc_dkim_aligned ? "yes" : "no", r->dmarc_spf_aligned ? "yes" : "no",

@@ -32,7 +32,8 @@ const dk_command dk_commands[] = {
      cmd_sign},
     {"verify", "[--resolver HOST[@PORT]] [FILE...]", "verify DKIM signatures, one line per message",
      cmd_verify_help, cmd_verify},
-    {"test", cmd_test_args, "send a message through the live Postfix and OpenDKIM and verify it", cmd_test_help, cmd_test},
+    {"test", cmd_test_args, "send a message through the live Postfix and OpenDKIM and verify it",
+     cmd_test_help, cmd_test},
     {"check", "[--domain D | --all] [--resolver H[@P]] [--format text|yaml] [--no-authoritative]",
      "check the published DNS records, DNSSEC and key-file safety (exit 0 ok, 1 warning, 2 "
      "critical)",

@@ -30,26 +30,25 @@
 
 /* ---- mbox ------------------------------------------------------------------------- */
 
-static const char mbox[] =
-    "From someone@example.org Fri Nov 27 23:00:00 2026\n"
-    "Return-Path: <someone@example.org>\n"
-    "Message-ID: <tok.smtp2@example.org>\n"
-    "\n"
-    "first\n"
-    "\n"
-    "From dkimctl-test@example.org Fri Nov 27 23:00:01 2026\n"
-    "Delivered-To: dkimtest@localhost\n"
-    "message-id:   <tok.smtp@example.org>\n"
-    "Subject: x\n"
-    "\n"
-    "line one\n"
-    ">From the start of a line\n"
-    ">>From stays as it is (mboxo)\n"
-    "\n"
-    "From other@example.org Fri Nov 27 23:00:02 2026\n"
-    "Message-ID: <tok.sendmail@example.org>\n"
-    "\n"
-    "third\n";
+static const char mbox[] = "From someone@example.org Fri Nov 27 23:00:00 2026\n"
+                           "Return-Path: <someone@example.org>\n"
+                           "Message-ID: <tok.smtp2@example.org>\n"
+                           "\n"
+                           "first\n"
+                           "\n"
+                           "From dkimctl-test@example.org Fri Nov 27 23:00:01 2026\n"
+                           "Delivered-To: dkimtest@localhost\n"
+                           "message-id:   <tok.smtp@example.org>\n"
+                           "Subject: x\n"
+                           "\n"
+                           "line one\n"
+                           ">From the start of a line\n"
+                           ">>From stays as it is (mboxo)\n"
+                           "\n"
+                           "From other@example.org Fri Nov 27 23:00:02 2026\n"
+                           "Message-ID: <tok.sendmail@example.org>\n"
+                           "\n"
+                           "third\n";
 
 static void mbox_finds_by_message_id(void **state)
 {
@@ -103,12 +102,14 @@ static void signingtable_refile(void **state)
     (void)state;
     assert_true(dk_e2e_signingtable_match(t, strlen(t), true, "a@example.org", key, sizeof key));
     assert_string_equal(key, "s1._domainkey.example.org");
-    assert_true(dk_e2e_signingtable_match(t, strlen(t), true, "a@Mail.Example.ORG", key, sizeof key));
+    assert_true(
+        dk_e2e_signingtable_match(t, strlen(t), true, "a@Mail.Example.ORG", key, sizeof key));
     assert_true(dk_e2e_signingtable_match(t, strlen(t), true, "x@example.net", key, sizeof key));
     assert_string_equal(key, "e1._domainkey.example.net");
     assert_false(dk_e2e_signingtable_match(t, strlen(t), true, "a@example.com", key, sizeof key));
     assert_string_equal(key, "");
-    assert_false(dk_e2e_signingtable_match(t, strlen(t), true, "a@notexample.org", key, sizeof key));
+    assert_false(
+        dk_e2e_signingtable_match(t, strlen(t), true, "a@notexample.org", key, sizeof key));
     assert_false(dk_e2e_signingtable_match("", 0, true, "a@example.org", key, sizeof key));
 }
 
@@ -118,7 +119,8 @@ static void signingtable_plain(void **state)
     char key[128];
 
     (void)state;
-    assert_true(dk_e2e_signingtable_match(t, strlen(t), false, "boss@example.org", key, sizeof key));
+    assert_true(
+        dk_e2e_signingtable_match(t, strlen(t), false, "boss@example.org", key, sizeof key));
     assert_string_equal(key, "bosskey");
     assert_true(dk_e2e_signingtable_match(t, strlen(t), false, "x@example.org", key, sizeof key));
     assert_string_equal(key, "orgkey");
@@ -268,8 +270,8 @@ static void smtp_refusal_and_no_server(void **state)
 
     (void)state;
     assert_int_equal(dk_e2e_smtp_send("127.0.0.1", port, "localhost", "a@example.org",
-                                      "nobody@localhost", "x\n", 2, 5000, NULL, reply,
-                                      sizeof reply, &e),
+                                      "nobody@localhost", "x\n", 2, 5000, NULL, reply, sizeof reply,
+                                      &e),
                      1);
     assert_string_equal(reply, "550 5.1.1 no such user");
     dk_buf_init(&log, 0);
@@ -279,14 +281,12 @@ static void smtp_refusal_and_no_server(void **state)
     dk_buf_free(&log);
     /* the port is closed now */
     assert_int_equal(dk_e2e_smtp_send("127.0.0.1", port, "localhost", "a@example.org",
-                                      "b@localhost", "x\n", 2, 2000, NULL, reply, sizeof reply,
-                                      &e),
+                                      "b@localhost", "x\n", 2, 2000, NULL, reply, sizeof reply, &e),
                      -1);
     assert_non_null(strstr(e.msg, "connect to 127.0.0.1 port"));
     /* addresses that would inject SMTP commands are refused before connecting */
-    assert_int_equal(dk_e2e_smtp_send("127.0.0.1", port, "localhost", "a@x\r\nRSET",
-                                      "b@localhost", "x\n", 2, 2000, NULL, reply, sizeof reply,
-                                      &e),
+    assert_int_equal(dk_e2e_smtp_send("127.0.0.1", port, "localhost", "a@x\r\nRSET", "b@localhost",
+                                      "x\n", 2, 2000, NULL, reply, sizeof reply, &e),
                      -1);
     assert_int_equal(e.code, DK_EINVAL);
 }
@@ -307,11 +307,11 @@ static void sendmail_runs(void **state)
                                      detail, sizeof detail, &e),
                      1);
     assert_non_null(strstr(detail, "/bin/cat exited 1"));
-    assert_int_equal(dk_e2e_sendmail("/nonexistent/sendmail", "a@example.org", "b@localhost",
-                                     "x\n", 2, 5000, detail, sizeof detail, &e),
+    assert_int_equal(dk_e2e_sendmail("/nonexistent/sendmail", "a@example.org", "b@localhost", "x\n",
+                                     2, 5000, detail, sizeof detail, &e),
                      -1);
-    assert_int_equal(dk_e2e_sendmail("/bin/true", "-oi@example.org", "b@localhost", "x\n", 2,
-                                     5000, detail, sizeof detail, &e),
+    assert_int_equal(dk_e2e_sendmail("/bin/true", "-oi@example.org", "b@localhost", "x\n", 2, 5000,
+                                     detail, sizeof detail, &e),
                      -1);
 }
 
@@ -367,9 +367,8 @@ static void key_comparison(void **state)
     publish(NULL);
     assert_int_equal(dk_e2e_key_matches(r, "example.org", "s1", RSA_KEY, why, sizeof why, &e), 0);
     assert_non_null(strstr(why, "no key record at s1._domainkey.example.org (NXDOMAIN)"));
-    assert_int_equal(dk_e2e_key_matches(r, "example.org", "s1", "/nonexistent.pem", why,
-                                        sizeof why, &e),
-                     -1);
+    assert_int_equal(
+        dk_e2e_key_matches(r, "example.org", "s1", "/nonexistent.pem", why, sizeof why, &e), -1);
     assert_int_equal(dk_e2e_key_type(ED_KEY, type, sizeof type, &e), 0);
     assert_string_equal(type, "ed25519");
     assert_int_equal(dk_e2e_key_type(RSA_KEY, type, sizeof type, &e), 0);
@@ -382,8 +381,11 @@ static void verify_delivered_copy(void **state)
     static const dk_dns_ops ops = {.txt = stub_txt};
     static const char msg[] = "From: t <dkimctl-test@example.org>\r\nTo: <b@localhost>\r\n"
                               "Subject: s\r\nMessage-ID: <m@example.org>\r\n\r\nbody\r\n";
-    dk_sign_opts so = {.domain = "example.org", .selector = "s1", .alg = DK_ALG_RSA_SHA256,
-                       .hcanon = DK_CANON_RELAXED, .bcanon = DK_CANON_SIMPLE};
+    dk_sign_opts so = {.domain = "example.org",
+                       .selector = "s1",
+                       .alg = DK_ALG_RSA_SHA256,
+                       .hcanon = DK_CANON_RELAXED,
+                       .bcanon = DK_CANON_SIMPLE};
     dk_err e;
     dk_resolver *r = dk_resolver_new_stub(&ops, NULL, &e);
     EVP_PKEY *k = dk_private_key_load(RSA_KEY, &e);
@@ -446,9 +448,8 @@ static void message_text(void **state)
     assert_string_not_equal(tok, tok2);
     assert_int_equal(dk_e2e_token(tok, 8, &e), -1);
     dk_buf_init(&b, 0);
-    assert_int_equal(dk_e2e_message("a@example.org", "b@localhost", "id@example.org", "smtp", &b,
-                                     &e),
-                     0);
+    assert_int_equal(
+        dk_e2e_message("a@example.org", "b@localhost", "id@example.org", "smtp", &b, &e), 0);
     assert_int_equal(dk_buf_putc(&b, '\0', &e), 0);
     assert_memory_equal(b.data, "From: dkimctl test <a@example.org>\nTo: <b@localhost>\n", 52);
     assert_non_null(strstr(b.data, "\nMessage-ID: <id@example.org>\n"));
