@@ -294,6 +294,7 @@ static int pid_status(e2e_ctx *c, char *pidfile, size_t psize, long *pid)
     if (!dk_opendkim_conf_get(c->conf, c->conf_len, "PidFile", pidfile, psize))
         return -1;
     *pid = 0;
+    rc = 0; /* named, but missing or empty until read */
     dk_buf_init(&b, 64);
     if (dk_root_read_file(c->root, pidfile, 64, &b, NULL, &e) == 0 && b.len > 0) {
         char tmp[64];

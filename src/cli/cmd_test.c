@@ -190,7 +190,6 @@ int cmd_test(dk_cli *cli, int argc, char **argv)
     if (optind < argc)
         return dk_cli_usage(cli, "test", "unexpected argument '%s'", argv[optind]);
 
-    dk_model_init(&m);
     if (dk_model_load(&m, &cli->root, cli->config, &err) < 0) {
         if (err.code == DK_ENOENT)
             dk_err_prefix(&err, "no model yet (run 'dkimctl init' first): ");
