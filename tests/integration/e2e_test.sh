@@ -362,6 +362,22 @@ else
 fi
 cp -p "$SCRATCH/SigningTable.good" "$ST"
 
+# ---- broken: the client not in InternalHosts -------------------------------------------
+TH=$R/etc/opendkim/TrustedHosts
+cp -p "$TH" "$SCRATCH/TrustedHosts.good"
+{ grep '^#' "$SCRATCH/TrustedHosts.good"; echo 192.0.2.0/24; } >"$TH"
+odk_stop
+odk_start || notok "opendkim restarts" "$(cat "$SCRATCH/odk.out")"
+T internal --domain example.org
+if [ "$(cat "$SCRATCH/internal.rc")" = 1 ] && has internal 'dkim=none' &&
+    has internal 'the client 127.0.0.1 is not in InternalHosts' &&
+    ! has internal 'SigningTable' && ! has internal 'opendkim is not running'; then
+    ok "client not in InternalHosts: diagnosed from the generated host list, with the fix"
+else
+    notok "client not in InternalHosts is diagnosed" "$(show internal)"
+fi
+cp -p "$SCRATCH/TrustedHosts.good" "$TH"
+
 odk_stop
 
 # ---- it works: Ed25519 --------------------------------------------------------------------

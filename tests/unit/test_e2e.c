@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +88,62 @@ static void mbox_ignores_ids_in_bodies(void **state)
     dk_buf_init(&b, 0);
     assert_int_equal(dk_e2e_mbox_find(t, strlen(t), "tok.smtp@example.org", &b, &e), 0);
     dk_buf_free(&b);
+}
+
+/* ---- Maildir ----------------------------------------------------------------------- */
+
+static void maildir_finds_in_new_and_cur(void **state)
+{
+    char dir[] = "/tmp/dkimctl-e2e.XXXXXX";
+    char path[512];
+    dk_root root;
+    dk_buf b;
+    dk_err e;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    (void)snprintf(path, sizeof path, "%s/home", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    (void)snprintf(path, sizeof path, "%s/home/Maildir", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    (void)snprintf(path, sizeof path, "%s/home/Maildir/new", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    (void)snprintf(path, sizeof path, "%s/home/Maildir/cur", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    (void)snprintf(path, sizeof path, "%s/home/Maildir/new/1.a.host", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    (void)fputs("Message-ID: <other@example.org>\n\nx\n", f);
+    (void)fclose(f);
+    (void)snprintf(path, sizeof path, "%s/home/Maildir/cur/2.b.host:2,S", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    (void)fputs("Subject: s\nMessage-Id: <tok.sendmail@example.org>\n\nbody\n", f);
+    (void)fclose(f);
+    assert_int_equal(dk_root_init(&root, dir, &e), 0);
+    dk_buf_init(&b, 0);
+    assert_int_equal(
+        dk_e2e_mailbox_find(&root, "/home/Maildir", "tok.sendmail@example.org", &b, &e), 1);
+    assert_memory_equal(b.data, "Subject: s\n", 11);
+    assert_int_equal(dk_e2e_mailbox_find(&root, "/home/Maildir", "other@example.org", &b, &e), 1);
+    assert_int_equal(dk_e2e_mailbox_find(&root, "/home/Maildir", "none@example.org", &b, &e), 0);
+    /* a missing mailbox is "not yet delivered", not an error */
+    assert_int_equal(dk_e2e_mailbox_find(&root, "/home/nobody", "x@example.org", &b, &e), 0);
+    dk_buf_free(&b);
+    {
+        static const char *const gone[] = {"home/Maildir/new/1.a.host",
+                                           "home/Maildir/cur/2.b.host:2,S",
+                                           "home/Maildir/new",
+                                           "home/Maildir/cur",
+                                           "home/Maildir",
+                                           "home",
+                                           ""};
+        for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++) {
+            (void)snprintf(path, sizeof path, "%s/%s", dir, gone[i]);
+            assert_int_equal(remove(path), 0);
+        }
+    }
 }
 
 /* ---- tables ------------------------------------------------------------------------ */
@@ -462,6 +519,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mbox_finds_by_message_id),
         cmocka_unit_test(mbox_ignores_ids_in_bodies),
+        cmocka_unit_test(maildir_finds_in_new_and_cur),
         cmocka_unit_test(signingtable_refile),
         cmocka_unit_test(signingtable_plain),
         cmocka_unit_test(hostlist),
