@@ -407,7 +407,9 @@ static int check_socket_access(e2e_ctx *c, const char *sockpath, const char *use
 
             dk_account_user_name(c->root, st.st_uid, on, sizeof on);
             dk_account_group_name(c->root, st.st_gid, gn, sizeof gn);
-            how = dk_account_in_group(c->root, user, gn) ? "and the group may not" : NULL;
+            how = dk_account_in_group(c->root, user, gn)
+                      ? "is in that group, but the mode gives the group no access"
+                      : "is not a member of that group";
             *denied = true;
             if (dk_findings_add(
                     c->out, DK_SEV_CRIT, path,
@@ -417,10 +419,9 @@ static int check_socket_access(e2e_ctx *c, const char *sockpath, const char *use
                             : "the directory must be searchable by the socket's group "
                               "(chmod 750 and group opendkim), then restart postfix",
                     "permission denied: user %s (Postfix's mail_owner) cannot %s %s: mode %04o, "
-                    "owner %s:%s, %s %s",
+                    "owner %s:%s; %s %s",
                     user, is_sock ? "connect to the socket" : "enter the directory", path,
-                    (unsigned)(st.st_mode & 07777), on, gn, user,
-                    how ? how : "is not a member of that group") < 0)
+                    (unsigned)(st.st_mode & 07777), on, gn, user, how) < 0)
                 return dk_err_set(e, DK_ENOMEM, "out of memory");
             return 0;
         }
@@ -712,11 +713,16 @@ int e2e_diag_failed(e2e_ctx *c, const dk_e2e_result *r, dk_err *e)
             return dk_err_set(e, ke.code, "%s", ke.msg);
         m = dk_e2e_key_matches(c->res, g->d, g->s, host, why, sizeof why, &ke);
         if (m == 0) {
-            if (dk_findings_add(c->out, DK_SEV_CRIT, where,
-                                "publish the record that `dkimctl records --domain D` prints "
-                                "for this selector, then wait for the old record's TTL",
-                                "%s copy: the signature is %s (%s): %s", dk_e2e_path_name(r->path),
-                                g->result, g->reason, why) < 0)
+            char fix[600];
+
+            (void)snprintf(fix, sizeof fix,
+                           "publish the record that `dkimctl records --domain %s` prints for "
+                           "selector %s, then wait for the old record's TTL",
+                           g->d, g->s);
+            /* the same for both copies: said once (no path in the text) */
+            if (dk_findings_add(c->out, DK_SEV_CRIT, where, fix,
+                                "the signature d=%s s=%s is %s (%s): %s", g->d, g->s, g->result,
+                                g->reason, why) < 0)
                 return dk_err_set(e, DK_ENOMEM, "out of memory");
         } else if (m < 0) {
             if (dk_findings_add(c->out, DK_SEV_CRIT, where,

@@ -316,7 +316,8 @@ chmod 0700 "$R/var/spool/postfix/opendkim/opendkim.sock"
 T perm --domain example.org
 if [ "$(cat "$SCRATCH/perm.rc")" = 1 ] && has perm 'dkim=none' &&
     has perm 'permission denied: user postfix' && has perm 'connect to the socket' &&
-    has perm 'mode 0700' && ! has perm 'opendkim is not running'; then
+    has perm 'mode 0700, owner opendkim:opendkim; postfix is in that group, but the mode gives the group no access' &&
+    ! has perm 'opendkim is not running'; then
     ok "socket mode 0700: diagnosed as permission denied for user postfix, with the fix"
 else
     notok "wrong socket permissions are diagnosed" "$(show perm)"
@@ -334,7 +335,8 @@ if zone_from_records s1._domainkey.example.org "$other" && dns_up; then
     T wrongkey --domain example.org
     if [ "$(cat "$SCRATCH/wrongkey.rc")" = 1 ] && has wrongkey 'dkim=fail header.d=example.org header.s=s1' &&
         has wrongkey 'is not the public half of /etc/dkimkeys/example.org/s1.private' &&
-        has wrongkey 'fix: publish the record'; then
+        has wrongkey 'fix: publish the record that .dkimctl records --domain example.org. prints for selector s1' &&
+        [ "$(grep -c 'is not the public half' "$SCRATCH/wrongkey.out")" = 1 ]; then
         ok "another key in DNS: diagnosed as 'not the public half' of the key file, with the fix"
     else
         notok "another key in DNS is diagnosed" "$(show wrongkey)"
