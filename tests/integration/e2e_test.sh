@@ -380,6 +380,22 @@ else
 fi
 cp -p "$SCRATCH/TrustedHosts.good" "$TH"
 
+# ---- broken: main.cf names the socket as seen outside smtpd's chroot ----------------------
+cp -p "$R/etc/postfix/main.cf" "$SCRATCH/main.cf.good"
+inns /usr/sbin/postconf -e smtpd_milters=local:/var/spool/postfix/opendkim/opendkim.sock &&
+    inns /usr/sbin/postfix reload >/dev/null 2>&1
+sleep 1
+T chroot --domain example.org --no-sendmail
+if [ "$(cat "$SCRATCH/chroot.rc")" = 1 ] && has chroot 'dkim=none' &&
+    has chroot 'smtpd runs chrooted in /var/spool/postfix, so it opens /var/spool/postfix/var/spool/postfix/opendkim/opendkim.sock, but opendkim listens on /var/spool/postfix/opendkim/opendkim.sock' &&
+    ! has chroot 'SigningTable' && ! has chroot 'permission denied'; then
+    ok "socket named outside the chroot in smtpd_milters: diagnosed from main.cf and master.cf"
+else
+    notok "socket named outside the chroot is diagnosed" "$(show chroot)"
+fi
+cp -p "$SCRATCH/main.cf.good" "$R/etc/postfix/main.cf"
+inns /usr/sbin/postfix reload >/dev/null 2>&1
+
 odk_stop
 
 # ---- it works: Ed25519 --------------------------------------------------------------------
