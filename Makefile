@@ -130,6 +130,8 @@ integration: tests
 
 LINT_SRC = $(shell find src include tests/unit tests/fuzz -name '*.[ch]' 2>/dev/null)
 lint:
+	@echo "lint: layers"
+	@sh tests/layers.sh
 	@echo "lint: clang-format"
 	@clang-format --dry-run --Werror $(LINT_SRC)
 	@echo "lint: cppcheck"
