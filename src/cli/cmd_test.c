@@ -22,7 +22,7 @@ const char cmd_test_help[] =
     "  --to ADDR         a local recipient (default: root@localhost)\n"
     "  --mailbox PATH    the recipient's mailbox, an mbox file or a Maildir (default: from\n"
     "                    main.cf home_mailbox / mail_spool_directory and /etc/passwd)\n"
-    "  --smtp H[:P]      the smtpd to submit to (default: 127.0.0.1:25)\n"
+    "  --smtp H[:P]      the smtpd to submit to (default: 127.0.0.1:25; [IPV6]:PORT)\n"
     "  --sendmail PATH   sendmail(1) to run (default: /usr/sbin/sendmail)\n"
     "  --spf-ip ADDR     the address SPF is evaluated for (default: the SMTP client address;\n"
     "                    give the host's public address to see what receivers will see)\n"
@@ -137,25 +137,39 @@ int cmd_test(dk_cli *cli, int argc, char **argv)
             o.mailbox = optarg;
             break;
         case OPT_SMTP: {
-            const char *colon = strrchr(optarg, ':');
-            size_t hl = colon && strchr(optarg, ']') == NULL && strchr(optarg, ':') == colon
-                            ? (size_t)(colon - optarg)
-                            : strlen(optarg);
+            /* HOST, HOST:PORT, [IPV6] or [IPV6]:PORT; a bare IPv6 literal has no port */
+            const char *h = optarg, *port = NULL;
+            size_t hl;
+
+            if (optarg[0] == '[') {
+                const char *rb = strchr(optarg, ']');
+                if (rb == NULL || (rb[1] != '\0' && rb[1] != ':'))
+                    return dk_cli_usage(cli, "test",
+                                        "--smtp: '%s'; accepted: HOST, HOST:PORT, [IPV6]:PORT",
+                                        optarg);
+                h = optarg + 1;
+                hl = (size_t)(rb - h);
+                port = rb[1] == ':' ? rb + 2 : NULL;
+            } else {
+                const char *colon = strchr(optarg, ':');
+                bool one = colon != NULL && strchr(colon + 1, ':') == NULL;
+                hl = one ? (size_t)(colon - optarg) : strlen(optarg);
+                port = one ? colon + 1 : NULL;
+            }
             if (hl == 0 || hl >= sizeof host)
-                return dk_cli_usage(cli, "test", "--smtp: '%s'; accepted: HOST or HOST:PORT",
-                                    optarg);
-            memcpy(host, optarg, hl);
+                return dk_cli_usage(cli, "test",
+                                    "--smtp: '%s'; accepted: HOST, HOST:PORT, [IPV6]:PORT", optarg);
+            memcpy(host, h, hl);
             host[hl] = '\0';
             o.smtp_host = host;
-            if (hl < strlen(optarg)) {
+            if (port != NULL) {
                 char *end;
                 unsigned long p;
                 errno = 0;
-                p = strtoul(colon + 1, &end, 10);
-                if (errno != 0 || *end != '\0' || p < 1 || p > 65535 || colon[1] < '0' ||
-                    colon[1] > '9')
-                    return dk_cli_usage(cli, "test", "--smtp: port '%s'; accepted: 1..65535",
-                                        colon + 1);
+                p = strtoul(port, &end, 10);
+                if (errno != 0 || *end != '\0' || p < 1 || p > 65535 || port[0] < '0' ||
+                    port[0] > '9')
+                    return dk_cli_usage(cli, "test", "--smtp: port '%s'; accepted: 1..65535", port);
                 o.smtp_port = (unsigned)p;
             }
             break;
