@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,6 +311,8 @@ int dk_e2e_sendmail(const char *sendmail, const char *from, const char *rcpt, co
     pid_t pid;
     int status = 0, rc = -1;
     struct timespec t0, t1;
+    sigset_t pipeset, pending, oldmask;
+    bool masked = false, had_pipe = false;
 
     if (dsize > 0)
         detail[0] = '\0';
@@ -324,6 +327,16 @@ int dk_e2e_sendmail(const char *sendmail, const char *from, const char *rcpt, co
         (void)close(in[1]);
         return dk_err_errno(e, errno, "pipe");
     }
+    /* sendmail may exit before reading all of stdin: a write to the pipe
+     * must give EPIPE, not kill us.  SIGPIPE is blocked here and a pending
+     * one taken away before the mask is restored. */
+    sigemptyset(&pipeset);
+    sigaddset(&pipeset, SIGPIPE);
+    sigemptyset(&pending);
+    (void)sigpending(&pending);
+    had_pipe = sigismember(&pending, SIGPIPE) == 1;
+    (void)pthread_sigmask(SIG_BLOCK, &pipeset, &oldmask);
+    masked = true;
     pid = fork();
     if (pid < 0) {
         dk_err_errno(e, errno, "fork");
@@ -334,6 +347,7 @@ int dk_e2e_sendmail(const char *sendmail, const char *from, const char *rcpt, co
                               (char *)"--",       (char *)rcpt, NULL};
         char *const envp[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 
+        (void)pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
         if (dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0 || dup2(outp[1], 2) < 0)
             _exit(127);
         execve(sendmail, argv, envp);
@@ -429,6 +443,15 @@ out:
             (void)close(in[i]);
         if (outp[i] >= 0)
             (void)close(outp[i]);
+    }
+    if (masked) {
+        const struct timespec zero = {0, 0};
+        if (!had_pipe) {
+            sigemptyset(&pending);
+            if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1)
+                (void)sigtimedwait(&pipeset, NULL, &zero);
+        }
+        (void)pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
     }
     return rc;
 }

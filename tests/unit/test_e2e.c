@@ -359,6 +359,17 @@ static void sendmail_runs(void **state)
     assert_int_equal(dk_e2e_sendmail("/bin/true", "a@example.org", "b@localhost", "x\n", 2, 5000,
                                      detail, sizeof detail, &e),
                      0);
+    /* a program that exits without reading a large message: EPIPE, not SIGPIPE */
+    {
+        size_t big = 4u << 20;
+        char *m = malloc(big);
+        assert_non_null(m);
+        memset(m, 'x', big);
+        assert_int_equal(dk_e2e_sendmail("/bin/true", "a@example.org", "b@localhost", m, big, 5000,
+                                         detail, sizeof detail, &e),
+                         0);
+        free(m);
+    }
     /* cat(1) does not know -f: it fails and says so */
     assert_int_equal(dk_e2e_sendmail("/bin/cat", "a@example.org", "b@localhost", "x\n", 2, 5000,
                                      detail, sizeof detail, &e),
