@@ -37,6 +37,13 @@ int dk_render_table_path(const dk_model *m, const char *table, char *out, size_t
 /* Name of the KeyTable entry of a selector: "SELECTOR._domainkey.DOMAIN". */
 int dk_render_key_name(const dk_domain *d, const dk_selector *s, char *out, size_t size, dk_err *e);
 
+/* The SignatureAlgorithm OpenDKIM needs for the model's signing keys.
+ * OpenDKIM (2.11) signs every message with one algorithm, whatever the key:
+ * all RSA -> "rsa-sha256", all Ed25519 -> "ed25519-sha256".  When signing
+ * keys of both kinds are active, *mixed is set and "rsa-sha256" returned
+ * (the plan reports it as critical: Ed25519 keys could not sign). */
+const char *dk_render_signature_algorithm(const dk_model *m, bool *mixed);
+
 int dk_render_opendkim_conf(const dk_model *m, const dk_render_env *env, dk_buf *out, dk_err *e);
 int dk_render_keytable(const dk_model *m, const dk_render_env *env, dk_buf *out, dk_err *e);
 int dk_render_signingtable(const dk_model *m, const dk_render_env *env, dk_buf *out, dk_err *e);

@@ -649,6 +649,18 @@ static int plan_opendkim(dk_plan *p, const dk_model *m, const dk_root *r, const 
         }
         dk_buf_free(&b);
     }
+    {
+        bool mixed;
+
+        (void)dk_render_signature_algorithm(m, &mixed);
+        if (mixed)
+            FIND(p, DK_SEV_CRIT, "domains[].selectors[].algorithm",
+                 "sign with one algorithm: retire the Ed25519 selectors (or the RSA ones, if "
+                 "every receiver you care about verifies Ed25519)",
+                 "RSA and Ed25519 selectors are both active; OpenDKIM signs every message with "
+                 "one SignatureAlgorithm and refuses (451) mail it should sign with the other "
+                 "kind of key");
+    }
     dk_buf_init(&b, CONF_MAX);
     if (dk_render_opendkim_conf(m, &env, &b, e) < 0) {
         dk_buf_free(&b);

@@ -73,8 +73,28 @@ static bool multisig(const dk_model *m)
     return false;
 }
 
+const char *dk_render_signature_algorithm(const dk_model *m, bool *mixed)
+{
+    bool rsa = false, ed = false;
+
+    for (size_t i = 0; i < m->ndomains; i++)
+        for (size_t j = 0; j < m->domains[i].nsel; j++) {
+            const dk_selector *s = &m->domains[i].sel[j];
+
+            if (!sel_signs(s))
+                continue;
+            if (s->alg == DK_KEY_ED25519)
+                ed = true;
+            else
+                rsa = true;
+        }
+    *mixed = rsa && ed;
+    return ed && !rsa ? "ed25519-sha256" : "rsa-sha256";
+}
+
 int dk_render_opendkim_conf(const dk_model *m, const dk_render_env *env, dk_buf *out, dk_err *e)
 {
+    bool mixed;
     const dk_opendkim_conf *o = &m->opendkim;
     char kt[DK_PATH_MAX], st[DK_PATH_MAX], th[DK_PATH_MAX];
     dk_tctx *c = base_ctx(env, e);
@@ -94,6 +114,7 @@ int dk_render_opendkim_conf(const dk_model *m, const dk_render_env *env, dk_buf 
     if (dk_tctx_set(c, "user", o->user, e) < 0 || dk_tctx_set(c, "socket", env->socket, e) < 0 ||
         dk_tctx_set(c, "pidfile", DK_OPENDKIM_PIDFILE, e) < 0 ||
         dk_tctx_set(c, "mode", o->mode, e) < 0 || dk_tctx_set(c, "canon", o->canon, e) < 0 ||
+        dk_tctx_set(c, "sigalg", dk_render_signature_algorithm(m, &mixed), e) < 0 ||
         dk_tctx_set(c, "keytable", kt, e) < 0 || dk_tctx_set(c, "signingtable", st, e) < 0 ||
         dk_tctx_set(c, "trustedhosts", th, e) < 0 ||
         dk_tctx_flag(c, "multisig", multisig(m), e) < 0 ||

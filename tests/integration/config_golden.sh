@@ -7,7 +7,8 @@
 #   after/       the expected tree after 'dkimctl apply' (backups, keys, the
 #                journal and the model itself are not compared)
 #   after.tree   "TYPE MODE PATH" of every path after apply (same exclusions)
-#   keys         optional: system paths of private keys to create first
+#   keys         optional: system paths of private keys to create first,
+#                each optionally followed by "ed25519" (default RSA 2048)
 #   status       optional: expected exit status of apply (default 0); when
 #                it is not 0 the tree must be exactly the starting tree
 #   expect       optional: lines that must appear in apply's output
@@ -40,10 +41,15 @@ for dir in tests/golden/*/; do
     mkdir -p "$R/etc/dkimctl"
     cp "$dir/model.yaml" "$R/etc/dkimctl/dkimctl.yaml"
     if [ -f "$dir/keys" ]; then
-        while read -r k; do
+        while read -r k alg; do
             [ -n "$k" ] || continue
+            case "$alg" in
+            ed25519) gen="-algorithm ED25519" ;;
+            *) gen="-algorithm RSA -pkeyopt rsa_keygen_bits:2048" ;;
+            esac
+            # shellcheck disable=SC2086
             (umask 077 && mkdir -p "$(dirname "$R$k")" &&
-                openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$R$k" 2>/dev/null)
+                openssl genpkey $gen -out "$R$k" 2>/dev/null)
         done <"$dir/keys"
     fi
     want=0

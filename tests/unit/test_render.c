@@ -283,6 +283,35 @@ static void test_trustedhosts_and_conf(void **state)
     free(s);
 }
 
+/* OpenDKIM has one SignatureAlgorithm for every key. */
+static void test_signature_algorithm(void **state)
+{
+    dk_model m;
+    bool mixed = true;
+    char *s;
+
+    (void)state;
+    fill_model(&m);
+    assert_string_equal(dk_render_signature_algorithm(&m, &mixed), "rsa-sha256");
+    assert_false(mixed);
+    s = run(dk_render_opendkim_conf, &m);
+    assert_non_null(strstr(s, "\nSignatureAlgorithm\trsa-sha256\n"));
+    free(s);
+
+    sel_c[0].alg = DK_KEY_ED25519; /* one Ed25519 key beside RSA ones */
+    (void)dk_render_signature_algorithm(&m, &mixed);
+    assert_true(mixed);
+
+    sel_a[1].alg = DK_KEY_ED25519;
+    sel_b[0].alg = DK_KEY_ED25519;
+    sel_a[0].alg = DK_KEY_RSA; /* retired: does not sign, does not count */
+    assert_string_equal(dk_render_signature_algorithm(&m, &mixed), "ed25519-sha256");
+    assert_false(mixed);
+    s = run(dk_render_opendkim_conf, &m);
+    assert_non_null(strstr(s, "\nSignatureAlgorithm\ted25519-sha256\n"));
+    free(s);
+}
+
 static void test_default_socket(void **state)
 {
     const char *deb = "# comment\n#SOCKET=inet:12345@localhost\nRUNDIR=/run/opendkim\n"
@@ -341,7 +370,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_template_basics),       cmocka_unit_test(test_template_errors),
         cmocka_unit_test(test_keytable_signingtable), cmocka_unit_test(test_trustedhosts_and_conf),
-        cmocka_unit_test(test_default_socket),        cmocka_unit_test(test_conf_check_broken),
+        cmocka_unit_test(test_signature_algorithm),   cmocka_unit_test(test_default_socket),
+        cmocka_unit_test(test_conf_check_broken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
