@@ -295,7 +295,9 @@ static int validate_selectors(const dk_model *m, size_t di, dk_findings *out)
             "%s has %zu active selectors; mail is signed with one only", d->name, nactive);
     }
     if (nactive > 0 && nrsa_active == 0)
-        ADD(DK_SEV_WARN, where, "add an RSA selector too (sign with both)",
+        ADD(DK_SEV_WARN, where,
+            "sign with RSA 2048 unless every receiver that matters verifies Ed25519 (OpenDKIM "
+            "signs with one algorithm, so both at once is not possible)",
             "%s signs with Ed25519 only; many verifiers do not check Ed25519 signatures yet",
             d->name);
     return 0;

@@ -31,7 +31,7 @@ static const struct {
 } algs[] = {
     {N_("RSA 2048 bits - understood by every verifier (recommended)"), DK_KEY_RSA, 2048},
     {N_("RSA 3072 bits - stronger, TXT record split into more strings"), DK_KEY_RSA, 3072},
-    {N_("Ed25519 (RFC 8463) - small and fast; add an RSA selector too"), DK_KEY_ED25519, 0},
+    {N_("Ed25519 (RFC 8463) - small and fast; not yet verified everywhere"), DK_KEY_ED25519, 0},
 };
 
 static void draw_question(ui *u, void *p)
