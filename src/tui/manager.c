@@ -6,6 +6,8 @@
 
 #include "apply/apply.h"
 #include "apply/keygen.h"
+#include "check/e2e.h"
+#include "dns/dns.h"
 #include "model/model.h"
 #include "plan/diff.h"
 #include "plan/plan.h"
@@ -225,11 +227,72 @@ out:
     dk_buf_free(&out);
 }
 
+typedef struct test_ctx {
+    ui *u;
+    dk_buf out;
+} test_ctx;
+
+static void test_step(void *ud, const char *what)
+{
+    test_ctx *t = ud;
+
+    if (ui_frame(t->u, _("Sending test messages"), _("please wait"))) {
+        ui_text(t->u, 2, 2, COLS - 4, UI_NORMAL, true, what);
+        (void)refresh();
+    }
+}
+
+static void test_result(void *ud, const dk_e2e_result *r)
+{
+    test_ctx *t = ud;
+
+    (void)dk_buf_printf(&t->out, NULL, "%s: %s\n", dk_e2e_path_name(r->path),
+                        r->ok ? _("signed and verified") : _("NOT verified"));
+    for (size_t i = 0; i < r->nsig; i++)
+        (void)dk_buf_printf(&t->out, NULL, "  dkim=%s d=%s s=%s a=%s (%s)\n", r->sig[i].result,
+                            r->sig[i].d, r->sig[i].s, r->sig[i].a, r->sig[i].reason);
+    if (r->spf[0] != '\0')
+        (void)dk_buf_printf(&t->out, NULL, "  spf=%s (%s)\n", r->spf, r->spf_why);
+    if (r->dmarc[0] != '\0')
+        (void)dk_buf_printf(&t->out, NULL, "  dmarc=%s (%s)\n", r->dmarc, r->dmarc_why);
+}
+
+/* The end-to-end proof: a message through the live Postfix and OpenDKIM,
+ * read back from the mailbox and verified against DNS. */
+static void action_test(ui *u, manager *g)
+{
+    test_ctx t = {u, {0}};
+    dk_e2e_opts o;
+    dk_e2e_cb cb = {&t, test_step, test_result};
+    dk_findings f;
+    dk_resolver *res;
+    dk_err e;
+
+    memset(&o, 0, sizeof o);
+    dk_buf_init(&t.out, 0);
+    dk_findings_init(&f);
+    res = dk_resolver_new(u->opts->resolver, 5000, &e);
+    if (res == NULL) {
+        show_error(u, _("The DNS resolver cannot be used."), &e);
+    } else if (dk_e2e_run(&g->m, u->opts->root, res, &o, &cb, &f, &e) < 0) {
+        show_error(u, _("The test could not run."), &e);
+    } else {
+        for (size_t i = 0; i < f.n; i++)
+            (void)dk_buf_printf(&t.out, NULL, "%s: %s%s%s\n", dk_severity_name(f.v[i].sev),
+                                f.v[i].what, f.v[i].fix[0] != '\0' ? _(" -- fix: ") : "",
+                                f.v[i].fix);
+        (void)ui_view(u, _("Test message through Postfix"), t.out.data != NULL ? t.out.data : "");
+    }
+    dk_resolver_free(res);
+    dk_findings_free(&f);
+    dk_buf_free(&t.out);
+}
+
 int ui_manager(ui *u)
 {
-    const char *const items[] = {_("Show the DNS records to publish"), _("Make missing keys"),
-                                 _("Review what apply would change"), _("Apply the changes"),
-                                 _("Quit")};
+    const char *const items[] = {_("Show the DNS records to publish"),     _("Make missing keys"),
+                                 _("Review what apply would change"),      _("Apply the changes"),
+                                 _("Send a test message through Postfix"), _("Quit")};
     manager g;
     dk_err e;
     size_t sel = 0;
@@ -256,8 +319,8 @@ int ui_manager(ui *u)
             rc = 1;
             break;
         }
-        r = ui_menu(u, LINES - 7, 2, items, 5, &sel, draw_manager, &g);
-        if (r == UI_QUIT || r == UI_BACK || sel == 4)
+        r = ui_menu(u, LINES - 8, 2, items, 6, &sel, draw_manager, &g);
+        if (r == UI_QUIT || r == UI_BACK || sel == 5)
             break;
         if (sel == 0)
             action_records(u, &g);
@@ -265,8 +328,10 @@ int ui_manager(ui *u)
             action_keygen(u, &g);
         else if (sel == 2)
             action_plan(u, &g);
-        else
+        else if (sel == 3)
             action_apply(u, &g);
+        else
+            action_test(u, &g);
     }
     dk_model_free(&g.m);
     dk_buf_free(&g.text);

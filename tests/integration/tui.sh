@@ -81,6 +81,7 @@ check "the chosen key is RSA 3072" grep -q "3072" "$y"
 start
 check "second run opens the manager" wait_for "dkimctl - manager"
 check "the manager lists the selector" wait_for "s2026"
+check "the manager offers the end-to-end test" wait_for "Send a test message through Postfix"
 T send-keys -t dk Down Enter
 check "the manager makes the missing key" wait_for "s2026._domainkey.example.org: created"
 check "the key file exists with mode 0600" test "$(stat -c %a "$root/etc/dkimkeys/example.org/s2026.private")" = 600
