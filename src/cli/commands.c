@@ -3,16 +3,11 @@
 #include "cli/commands.h"
 
 const dk_command dk_commands[] = {
+    /* in the order of a first set-up */
     {"init",
      "[--domain D]... [--selector S] [--algorithm rsa|ed25519] [--bits N] [--subdomains] [--socket "
      "S] [--answers FILE] [--print]",
      "create or update the model from flags or an answers file", cmd_init_help, cmd_init},
-    {"plan", "[--reload]", "list what apply would change", cmd_plan_help, cmd_plan},
-    {"diff", "", "show unified diffs of what apply would change", cmd_diff_help, cmd_diff},
-    {"apply", "[--reload] [--validate]", "carry out the plan, all or nothing", cmd_apply_help,
-     cmd_apply},
-    {"rollback", "", "undo the last apply", cmd_rollback_help, cmd_rollback},
-    {"version", "", "print the version", "", cmd_version},
     {"keygen", "[--domain D] [--selector S] [--force] [--format zone|plain|nsupdate]",
      "make the model's missing keys and print their DKIM records",
      "  --domain D      only the keys of domain D\n  --selector S    only selector S (with "
@@ -28,15 +23,21 @@ const dk_command dk_commands[] = {
      "       TTL of the records (default 3600)\nExit: 0 all printed, 1 a selector's key file is "
      "missing (its record is left\nout) or a key is unreadable, 2 usage or no model.\n",
      cmd_records},
-    {"sign", cmd_sign_args, "DKIM-sign messages (stdin to stdout without FILE)", cmd_sign_help,
-     cmd_sign},
-    {"verify", "[--resolver HOST[@PORT]] [FILE...]", "verify DKIM signatures, one line per message",
-     cmd_verify_help, cmd_verify},
-    {"test", cmd_test_args, "send a message through the live Postfix and OpenDKIM and verify it",
-     cmd_test_help, cmd_test},
+    {"plan", "[--reload]", "list what apply would change", cmd_plan_help, cmd_plan},
+    {"diff", "", "show unified diffs of what apply would change", cmd_diff_help, cmd_diff},
+    {"apply", "[--reload] [--validate]", "carry out the plan, all or nothing", cmd_apply_help,
+     cmd_apply},
+    {"rollback", "", "undo the last apply", cmd_rollback_help, cmd_rollback},
     {"check", "[--domain D | --all] [--resolver H[@P]] [--format text|yaml] [--no-authoritative]",
      "check the published DNS records, DNSSEC and key-file safety (exit 0 ok, 1 warning, 2 "
      "critical)",
      cmd_check_help, cmd_check},
+    {"test", cmd_test_args, "send a message through the live Postfix and OpenDKIM and verify it",
+     cmd_test_help, cmd_test},
+    {"sign", cmd_sign_args, "DKIM-sign messages (stdin to stdout without FILE)", cmd_sign_help,
+     cmd_sign},
+    {"verify", "[--resolver HOST[@PORT]] [FILE...]", "verify DKIM signatures, one line per message",
+     cmd_verify_help, cmd_verify},
+    {"version", "", "print the version", "", cmd_version},
     {NULL, NULL, NULL, NULL, NULL},
 };

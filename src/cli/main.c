@@ -19,7 +19,8 @@ static void usage(FILE *out, const char *prog)
     fprintf(out,
             "usage: %s [--root DIR] [--config FILE] [--resolver HOST[@PORT]] [--no-color]\n"
             "       %*s [--templates DIR] COMMAND [ARGS...]\n\n"
-            "DKIM, SPF and DMARC for Postfix + OpenDKIM: set up, check, prove, rotate.\n\n"
+            "DKIM, SPF and DMARC for Postfix + OpenDKIM: set up, check and prove it works.\n"
+            "Without a command, on a terminal: the interactive wizard (first run) or manager.\n\n"
             "Commands:\n",
             prog, (int)strlen(prog), "");
     for (const dk_command *c = dk_commands; c->name != NULL; c++)
