@@ -7,7 +7,7 @@ build_pkgs="gcc make pkg-config libncurses-dev libssl-dev libldns-dev libyaml-de
 libidn2-dev libpsl-dev publicsuffix gettext"
 check_pkgs="$build_pkgs libcmocka-dev clang libclang-rt-14-dev cppcheck clang-format
 openssl tmux opendkim opendkim-tools postfix python3-dkim python3-dnspython
-libmail-dkim-perl unbound ldnsutils dns-root-data"
+libmail-dkim-perl unbound ldnsutils dns-root-data patch"
 
 case "${1:-build}" in
 build) want=$build_pkgs ;;

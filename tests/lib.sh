@@ -15,5 +15,6 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 mkscratch() {
     SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/dkimctl-test.XXXXXX")
     # shellcheck disable=SC2064
-    trap "rm -rf '$SCRATCH'" EXIT INT TERM
+    trap "rm -rf '$SCRATCH'" EXIT
+    trap 'exit 130' INT TERM
 }

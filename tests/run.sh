@@ -19,17 +19,20 @@ pass=0 fail=0 skip=0
 failed_names=
 
 count() { # count NAME FILE RC
+    # cmocka's skip() prints "not ok N # SKIP": a skip, not a failure
     p=$(grep -c '^ok ' "$2" | tr -d ' ')
-    s=$(grep -c '^ok .*# [Ss][Kk][Ii][Pp]' "$2" | tr -d ' ')
+    s=$(grep -c '^\(not \)\{0,1\}ok .*# [Ss][Kk][Ii][Pp]' "$2" | tr -d ' ')
+    sp=$(grep -c '^ok .*# [Ss][Kk][Ii][Pp]' "$2" | tr -d ' ')
     f=$(grep -c '^not ok ' "$2" | tr -d ' ')
-    p=$((p - s))
+    p=$((p - sp))
+    f=$((f - (s - sp)))
     if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1 # crashed or exited non-zero without saying why
         echo "not ok - $1 exited with status $3"
     fi
     pass=$((pass + p)) skip=$((skip + s)) fail=$((fail + f))
     [ "$f" -gt 0 ] && failed_names="$failed_names $1"
-    grep '^ok .*# [Ss][Kk][Ii][Pp]' "$2" | sed "s|^|SKIP $1: |"
+    grep '^\(not \)\{0,1\}ok .*# [Ss][Kk][Ii][Pp]' "$2" | sed "s|^|SKIP $1: |"
     return 0
 }
 
@@ -37,6 +40,8 @@ if [ "$mode" != integration ]; then
     for b in "$@"; do
         for t in "$b"/tests/test_*; do
             [ -x "$t" ] || continue
+            # *_live binaries need a server: their integration script runs them
+            case "$t" in *_live) continue ;; esac
             name="$(basename "$b")/$(basename "$t")"
             echo "== $name"
             (cd "$top" && CMOCKA_MESSAGE_OUTPUT=TAP "$t") >"$log" 2>&1

@@ -16,6 +16,9 @@
  * server asked directly that is not authoritative for the name) is
  * DK_DNS_SERVFAIL too, never NODATA.  SERVFAIL and TIMEOUT
  * are transient (temperror); NXDOMAIN and NODATA are answers.
+ *
+ * A resolver (and its cache) belongs to one thread at a time; concurrency
+ * comes from dk_dns_batch, not from threads.
  */
 #ifndef DK_DNS_DNS_H
 #define DK_DNS_DNS_H
@@ -178,6 +181,40 @@ typedef struct dk_dns_servers {
  */
 int dk_dns_zone_servers(dk_resolver *r, const char *name, dk_dns_servers *out, dk_err *e);
 void dk_dns_servers_free(dk_dns_servers *s);
+
+/* ---- DNSSEC ----------------------------------------------------------------- */
+
+enum dk_dns_sec {
+    DK_DNS_SEC_UNKNOWN,  /* could not be decided (no answer, SERVFAIL, stub) */
+    DK_DNS_SEC_SECURE,   /* signed, and the signatures chain up to the trust anchor */
+    DK_DNS_SEC_INSECURE, /* the zone is not signed (proven by its signed parent) */
+    DK_DNS_SEC_BOGUS     /* signed, but a signature or a proof is missing or wrong */
+};
+
+#define DK_DNS_ROOT_ANCHOR "/usr/share/dns/root.key" /* Debian's dns-root-data */
+
+/*
+ * Validate the answer for (name, type) from a trust anchor down, with
+ * ldns: the anchor zone's DNSKEY set must match the anchor, every zone cut
+ * on the way needs a signed DS that matches the child's DNSKEY set, or a
+ * signed NSEC/NSEC3 proof that there is no DS (insecure delegation), and
+ * the final RRset (or the proof that it does not exist) must be signed by
+ * the zone's keys.  Queries go to r's servers with RD, DO and CD set
+ * (a validating upstream then hands over bogus data instead of SERVFAIL);
+ * they are sequential (about two per label), so ask once per zone, not
+ * per record, in large batches.
+ *
+ * anchor_file: DS or DNSKEY records of one zone in presentation format
+ * (NULL = DK_DNS_ROOT_ANCHOR).  why receives one sentence for the user.
+ * Returns -1 only when the anchor cannot be read or on errors outside DNS.
+ */
+int dk_dns_dnssec_status(dk_resolver *r, const char *anchor_file, const char *name,
+                         enum dk_dns_type type, enum dk_dns_sec *status, char *why, size_t whysize,
+                         dk_err *e);
+/* "secure", "insecure", "bogus", "unknown". */
+const char *dk_dns_sec_name(enum dk_dns_sec s);
+/* What the status means, in plain words (for the check report). */
+const char *dk_dns_sec_explain(enum dk_dns_sec s);
 
 /* ---- many queries at once ------------------------------------------------ */
 

@@ -40,6 +40,7 @@ typedef struct job {
     unsigned char *tbuf; /* TCP answer */
     size_t tlen, woff;
     bool bad_seen;
+    bool no_edns; /* the server said FORMERR to EDNS0: ask without it */
     const char *why;
 } job;
 
@@ -141,7 +142,7 @@ static void job_ask(engine *g, job *j)
 
     job_close(j);
     j->id = new_id(g);
-    n = dns_build_query(j->qbuf + 2, sizeof j->qbuf - 2, j->id, j->name, j->q->type);
+    n = dns_build_query(j->qbuf + 2, sizeof j->qbuf - 2, j->id, j->name, j->q->type, !j->no_edns);
     if (n == 0) {
         job_fail(g, j, DK_DNS_SERVFAIL, "query name too long");
         return;
@@ -192,6 +193,12 @@ static void handle_reply(engine *g, job *j, const unsigned char *wire, size_t le
         if (j->st != ST_UDP)
             job_fail(g, j, DK_DNS_SERVFAIL, "malformed answer over TCP");
         return; /* UDP: not ours (late, spoofed): keep waiting */
+    }
+    if ((wire[3] & 0x0f) == 1 && !j->no_edns && j->st == ST_UDP) {
+        /* FORMERR: an old server that does not know EDNS0 (RFC 6891 7) */
+        j->no_edns = true;
+        job_ask(g, j);
+        return;
     }
     memset(&a, 0, sizeof a);
     rc = dk_dns_parse_response(wire, len, j->name, j->q->type, &a, NULL);

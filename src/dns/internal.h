@@ -48,10 +48,10 @@ void dns_cache_put(dns_cache *c, const char *name, enum dk_dns_type type, const 
 
 /* parse.c */
 int dns_answer_copy(dk_dns_answer *dst, const dk_dns_answer *src, dk_err *e);
-/* Query in wire format: header with id and RD, the question, an OPT RR.
- * Returns the length, or 0 when buf is too small. */
+/* Query in wire format: header with id and RD, the question, an OPT RR
+ * when edns.  Returns the length, or 0 when buf is too small. */
 size_t dns_build_query(unsigned char *buf, size_t size, uint16_t id, const char *name,
-                       enum dk_dns_type type);
+                       enum dk_dns_type type, bool edns);
 
 /* engine.c: the concurrent exchange for real resolvers. */
 int dns_engine_run(dk_resolver *r, dk_dns_query *q, size_t n, const dk_progress *progress,

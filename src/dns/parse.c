@@ -55,7 +55,7 @@ fail:
 }
 
 size_t dns_build_query(unsigned char *buf, size_t size, uint16_t id, const char *name,
-                       enum dk_dns_type type)
+                       enum dk_dns_type type, bool edns)
 {
     size_t o = 12, nlen = strlen(name);
 
@@ -67,9 +67,9 @@ size_t dns_build_query(unsigned char *buf, size_t size, uint16_t id, const char 
     memset(buf, 0, 12);
     buf[0] = (unsigned char)(id >> 8);
     buf[1] = (unsigned char)id;
-    buf[2] = 0x01; /* RD */
-    buf[5] = 1;    /* QDCOUNT */
-    buf[11] = 1;   /* ARCOUNT: OPT */
+    buf[2] = 0x01;          /* RD */
+    buf[5] = 1;             /* QDCOUNT */
+    buf[11] = edns ? 1 : 0; /* ARCOUNT: OPT */
     for (size_t i = 0; i < nlen;) {
         size_t j = i;
 
@@ -85,6 +85,8 @@ size_t dns_build_query(unsigned char *buf, size_t size, uint16_t id, const char 
     buf[o++] = (unsigned char)type;
     buf[o++] = 0;
     buf[o++] = 1; /* IN */
+    if (!edns)
+        return o;
     /* OPT: root owner, type 41, class = UDP size, TTL 0, RDLEN 0 */
     buf[o++] = 0;
     buf[o++] = 0;

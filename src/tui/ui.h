@@ -67,6 +67,10 @@ enum ui_result ui_menu(ui *u, int y, int x, const char *const *items, size_t n, 
  * UI_OK (Enter), UI_BACK (Esc) or UI_QUIT (q / Ctrl-C). */
 enum ui_result ui_message(ui *u, const char *title, const char *body, const char *help);
 
+/* A scrollable read-only text view (Up/Down/PgUp/PgDn/Home/End); returns
+ * when the user presses Enter, Esc or q (UI_QUIT only for Ctrl-C). */
+enum ui_result ui_view(ui *u, const char *title, const char *text);
+
 int ui_wizard(ui *u);
 int ui_manager(ui *u);
 

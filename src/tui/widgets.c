@@ -177,7 +177,7 @@ enum ui_result ui_menu(ui *u, int y, int x, const char *const *items, size_t n, 
                 ui_text(u, y + (int)i, x, COLS - x - 1, role, false, items[i]);
             }
         rc = ui_key(u, &wc);
-        if (is_quit(rc, wc))
+        if (is_quit(rc, wc) || (rc == OK && (wc == L'q' || wc == L'Q')))
             return UI_QUIT;
         if (is_escape(rc, wc))
             return UI_BACK;
@@ -232,5 +232,61 @@ enum ui_result ui_message(ui *u, const char *title, const char *body, const char
             return UI_BACK;
         if ((rc == OK && (wc == L'\r' || wc == L'\n')) || (rc == KEY_CODE_YES && wc == KEY_ENTER))
             return UI_OK;
+    }
+}
+
+enum ui_result ui_view(ui *u, const char *title, const char *text)
+{
+    size_t nlines = 1, top = 0;
+
+    for (const char *p = text; *p != '\0'; p++)
+        nlines += *p == '\n';
+    (void)curs_set(0);
+    for (;;) {
+        size_t page = LINES > 4 ? (size_t)LINES - 4 : 1;
+        const char *p = text;
+        wint_t wc;
+        int rc;
+
+        if (ui_frame(u, title, _("Up/Down/PgUp/PgDn: scroll   Enter/q: back"))) {
+            for (size_t i = 0; i < top && p != NULL; i++) {
+                p = strchr(p, '\n');
+                if (p != NULL)
+                    p++;
+            }
+            for (int y = 2; p != NULL && *p != '\0' && y < LINES - 1; y++) {
+                const char *nl = strchr(p, '\n');
+                char line[1024];
+                size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+                if (n >= sizeof line)
+                    n = sizeof line - 1;
+                memcpy(line, p, n);
+                line[n] = '\0';
+                ui_text(u, y, 2, COLS - 4, UI_NORMAL, false, line);
+                p = nl != NULL ? nl + 1 : NULL;
+            }
+        }
+        rc = ui_key(u, &wc);
+        if (is_quit(rc, wc))
+            return UI_QUIT;
+        if (rc == OK && (wc == L'q' || wc == L'Q' || wc == 27 || wc == L'\r' || wc == L'\n'))
+            return UI_OK;
+        if (rc != KEY_CODE_YES)
+            continue;
+        if (wc == KEY_ENTER)
+            return UI_OK;
+        if (wc == KEY_DOWN && top + 1 < nlines)
+            top++;
+        else if (wc == KEY_UP && top > 0)
+            top--;
+        else if (wc == KEY_NPAGE)
+            top = top + page < nlines ? top + page : top;
+        else if (wc == KEY_PPAGE)
+            top = top > page ? top - page : 0;
+        else if (wc == KEY_HOME)
+            top = 0;
+        else if (wc == KEY_END)
+            top = nlines > page ? nlines - page : 0;
     }
 }

@@ -2,10 +2,11 @@
 """dns_delay.py - a tiny authoritative DNS responder on loopback that answers
 every UDP query after a fixed delay (benchmarks of concurrent lookups).
 
-    dns_delay.py PORT [DELAY_MS] [LIFETIME_S]
+    dns_delay.py PORT [DELAY_MS] [LIFETIME_S] [noedns]
 
 Listens on 127.0.0.1:PORT only, stops by itself after LIFETIME_S (default
-120).  Answers, for any name under any zone:
+120).  With "noedns" it plays an old server: FORMERR to any query that
+carries an OPT record (EDNS0).  Answers, for any name under any zone:
     sel._domainkey.NAME TXT  "v=DKIM1; k=ed25519; p=<NAME's key>"
     _dmarc.NAME         TXT  "v=DMARC1; p=none"
     NAME                TXT  "v=spf1 -all"
@@ -45,12 +46,14 @@ def parse_question(q):
     return qid, flags, q[12:i + 4], ".".join(labels), qtype, qclass
 
 
-def answer(q):
+def answer(q, noedns=False):
     p = parse_question(q)
     if p is None:
         return None
     qid, flags, question, name, qtype, qclass = p
     rd = flags & 0x0100
+    if noedns and struct.unpack("!H", q[10:12])[0] > 0:
+        return struct.pack("!HHHHHH", qid, 0x8001 | rd, 1, 0, 0, 0) + question
     rdata = None
     if qtype == 16:
         if name.startswith("sel._domainkey."):
@@ -75,6 +78,7 @@ def main():
     port = int(sys.argv[1])
     delay = (int(sys.argv[2]) if len(sys.argv) > 2 else 20) / 1000.0
     lifetime = float(sys.argv[3]) if len(sys.argv) > 3 else 120.0
+    noedns = len(sys.argv) > 4 and sys.argv[4] == "noedns"
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind(("127.0.0.1", port))
@@ -100,7 +104,7 @@ def main():
                 q, addr = s.recvfrom(4096)
             except BlockingIOError:
                 break
-            resp = answer(q)
+            resp = answer(q, noedns)
             if resp is not None:
                 seq += 1
                 heapq.heappush(pending, (time.monotonic() + delay, seq, addr, resp))

@@ -57,10 +57,70 @@ while [ $i -lt 100 ]; do
     i=$((i + 1))
 done
 dns_conf 'local-zone: "refused.test." refuse'
-dns_conf 'local-zone: "dead.test." transparent'
+dns_conf 'local-zone: "dead.nowhere." transparent'
 dns_conf 'forward-zone:'
-dns_conf '    name: "dead.test."'
+dns_conf '    name: "dead.nowhere."'
 dns_conf "    forward-addr: 127.0.0.1@$dead"
+
+# DNSSEC: test. (NSEC) signed, anchor = its KSK; sec.test. (NSEC3) signed
+# with a DS in test.; ins.test. and ins2.sec.test. delegated without DS and
+# unsigned; in
+# sec.test. one record altered after signing and one whose RRSIG is removed.
+anchor=
+if command -v ldns-keygen >/dev/null 2>&1 && command -v ldns-signzone >/dev/null 2>&1; then
+    (
+        set -e
+        cd "$SCRATCH"
+        ksk=$(ldns-keygen -a ED25519 -k test)
+        zsk=$(ldns-keygen -a ED25519 test)
+        sk=$(ldns-keygen -a ED25519 -k sec.test)
+        cat >sec.test.zone <<'Z'
+$ORIGIN sec.test.
+$TTL 300
+@ IN SOA ns1.test. h.test. 1 3600 600 86400 60
+@ IN NS ns1.test.
+@ IN TXT "v=spf1 -all"
+sel._domainkey IN TXT "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+bad IN TXT "good"
+nosig IN TXT "unsigned"
+ins2 IN NS ns1.test.
+Z
+        ldns-signzone -n sec.test.zone "$sk"
+        sed -i -e 's/"good"/"evil"/' -e '/^nosig\.sec\.test\..*RRSIG/d' sec.test.zone.signed
+        cat >test.zone <<Z
+\$ORIGIN test.
+\$TTL 300
+@ IN SOA ns1.test. h.test. 1 3600 600 86400 60
+@ IN NS ns1.test.
+ns1 IN A 127.0.0.1
+www IN TXT "hello"
+sec IN NS ns1.test.
+$(cat "$sk.ds")
+ins IN NS ns1.test.
+Z
+        ldns-signzone test.zone "$ksk" "$zsk"
+        cat >ins.test.zone <<'Z'
+$ORIGIN ins.test.
+$TTL 300
+@ IN SOA ns1.test. h.test. 1 3600 600 86400 60
+@ IN NS ns1.test.
+x IN TXT "not signed"
+Z
+        sed 's/^\$ORIGIN ins\.test\./$ORIGIN ins2.sec.test./' ins.test.zone >ins2.sec.test.zone
+        cp "$ksk.ds" anchor.ds
+        # a DS for a key nobody uses: validation must fail
+        other=$(ldns-keygen -a ED25519 -k test)
+        cp "$other.ds" wrong.ds
+    ) >"$SCRATCH/dnssec.log" 2>&1 && anchor=$SCRATCH/anchor.ds
+    if [ -n "$anchor" ]; then
+        dns_auth_zone test "$SCRATCH/test.zone.signed"
+        dns_auth_zone sec.test "$SCRATCH/sec.test.zone.signed"
+        dns_auth_zone ins.test "$SCRATCH/ins.test.zone"
+        dns_auth_zone ins2.sec.test "$SCRATCH/ins2.sec.test.zone"
+    else
+        cat "$SCRATCH/dnssec.log"
+    fi
+fi
 
 if ! dns_start; then
     notok "dns_live: unbound did not start"
@@ -68,8 +128,22 @@ if ! dns_start; then
 fi
 ok "unbound answers on $DNS_SPEC"
 
+# an old server that answers FORMERR to EDNS0 (tests/bench/dns_delay.py)
+old=$(dns_free_port)
+/usr/bin/python3 tests/bench/dns_delay.py "$old" 0 60 noedns >"$SCRATCH/old.log" 2>&1 &
+oldpid=$!
+trap 'kill $oldpid 2>/dev/null; _dns_exit' EXIT
+trap 'kill $oldpid 2>/dev/null; _dns_exit; exit 130' INT TERM
+i=0
+until grep -q ready "$SCRATCH/old.log" 2>/dev/null || [ $i -ge 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+
 out="$SCRATCH/tap"
-DK_TEST_DNS=$DNS_SPEC DK_TEST_DNS_DEAD="127.0.0.1@$dead" CMOCKA_MESSAGE_OUTPUT=TAP "$bin" >"$out" 2>&1
+DK_TEST_DNS=$DNS_SPEC DK_TEST_DNS_DEAD="127.0.0.1@$dead" DK_TEST_DNSSEC_ANCHOR=$anchor \
+    DK_TEST_DNS_OLD="127.0.0.1@$old" \
+    CMOCKA_MESSAGE_OUTPUT=TAP ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0} "$bin" >"$out" 2>&1
 rc=$?
 # re-emit the binary's results as this script's TAP lines
 while IFS= read -r line; do
@@ -83,5 +157,7 @@ done <"$out"
 if [ $rc -ne 0 ] && ! grep -q '^not ok' "$out"; then
     notok "dns_live: test_dns_live exited with status $rc"
 fi
+kill $oldpid 2>/dev/null
+wait $oldpid 2>/dev/null
 dns_stop
 exit 0

@@ -12,6 +12,7 @@
 #   dns_txt sel._domainkey.example.test "v=DKIM1; k=rsa; p=..."   # split at 255 octets
 #   dns_rr 'www.example.test. 300 IN A 192.0.2.1'                  # any record
 #   dns_conf 'local-zone: "refused.test." refuse'                  # any unbound server: line
+#   dns_auth_zone signed.test "$SCRATCH/signed.test.zone.signed"   # a zone file, DNSSEC too
 #   dns_start || { skip ...; exit 0; }    # sets DNS_PORT and DNS_SPEC=127.0.0.1@PORT
 #   ... dkimctl --resolver "$DNS_SPEC" ...
 #   dns_stop                              # optional: also done at exit
@@ -55,6 +56,14 @@ dns_txt() {
     done
     _s="$_s \"$_v\""
     dns_rr "$1. ${3:-300} IN TXT$_s"
+}
+
+# dns_auth_zone ZONE FILE: serve a zone file authoritatively (unbound
+# auth-zone; DNSSEC-signed files are answered with RRSIG and NSEC/NSEC3
+# proofs, DS queries at a child apex come from the parent's file).
+dns_auth_zone() {
+    printf 'server:\n    local-zone: "%s." transparent\nauth-zone:\n    name: "%s."\n    zonefile: "%s"\n    for-downstream: yes\n    for-upstream: no\n    fallback-enabled: no\n' \
+        "$1" "$1" "$2" >>"$DNS_DIR/extra.conf"
 }
 
 dns_conf() {
@@ -126,7 +135,8 @@ remote-control:
 CONF
         "$DNS_UNBOUND" -d -c "$DNS_DIR/unbound.conf" >"$DNS_DIR/unbound.log" 2>&1 &
         DNS_PID=$!
-        trap _dns_exit EXIT INT TERM
+        trap _dns_exit EXIT
+        trap '_dns_exit; exit 130' INT TERM
         # wait until it answers (up to 5 s)
         _n=0
         while [ $_n -lt 50 ]; do

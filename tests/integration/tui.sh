@@ -13,7 +13,8 @@ mkscratch
 root=$SCRATCH/root
 mkdir -p "$root"
 cp -R tests/sandbox/. "$root"/
-sock=$SCRATCH/tmux.sock
+n=0
+sock=$SCRATCH/tmux.$n.sock
 T() { tmux -S "$sock" "$@"; }
 screen() { T capture-pane -p -t dk; }
 # wait_for TEXT: up to 5 s for TEXT to appear on the screen
@@ -30,6 +31,8 @@ wait_for() {
 }
 start() { # start [ENV=VAL...]
     T kill-server 2>/dev/null
+    n=$((n + 1)) # a fresh server each time: no race with the one shutting down
+    sock=$SCRATCH/tmux.$n.sock
     T -f /dev/null new-session -d -s dk -x 80 -y 24 \
         "env TERM=xterm-256color $* '$DKIMCTL' --root '$root'; echo EXITED=\$?; sleep 30"
 }
@@ -78,7 +81,23 @@ check "the chosen key is RSA 3072" grep -q "3072" "$y"
 start
 check "second run opens the manager" wait_for "dkimctl - manager"
 check "the manager lists the selector" wait_for "s2026"
-T send-keys -t dk q
+T send-keys -t dk Down Enter
+check "the manager makes the missing key" wait_for "s2026._domainkey.example.org: created"
+check "the key file exists with mode 0600" test "$(stat -c %a "$root/etc/dkimkeys/example.org/s2026.private")" = 600
+T send-keys -t dk Enter Up Enter
+check "the manager shows the DKIM record" wait_for "s2026._domainkey.example.org"
+check "the record carries the key" wait_for "v=DKIM1; k=rsa"
+T send-keys -t dk q Down Down Enter
+check "the manager shows the plan" wait_for "What apply would change"
+check "the plan writes opendkim.conf" wait_for "/etc/opendkim.conf"
+T send-keys -t dk q Down Enter
+check "apply asks for confirmation" wait_for "Apply these changes?"
+check "nothing applied before confirmation" test ! -e "$root/etc/opendkim.conf"
+T send-keys -t dk Enter
+check "apply reports success" wait_for "Applied"
+check "opendkim.conf was written" grep -q "^KeyTable" "$root/etc/opendkim.conf"
+check "main.cf names the milter" grep -q "^smtpd_milters" "$root/etc/postfix/main.cf"
+T send-keys -t dk q q
 check "manager exits 0" wait_for "EXITED=0"
 
 loc="$(cd "$(dirname "$DKIMCTL")" && pwd)/locale"

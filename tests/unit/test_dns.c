@@ -6,9 +6,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dns/dns.h"
 #include "util/mem.h"
@@ -374,6 +376,64 @@ static void test_zone_servers_stub(void **state)
     assert_int_equal(s.rcode, DK_DNS_NXDOMAIN);
     dk_dns_servers_free(&s);
     assert_int_equal(dk_dns_zone_servers(r, "bad..name", &s, &e), -1);
+    dk_resolver_free(r);
+}
+
+static void test_dnssec_api(void **state)
+{
+    stub_state st = {0, NULL, DK_DNS_OK, 0};
+    dk_dns_ops ops = {.lookup = stub_lookup};
+    dk_resolver *r;
+    enum dk_dns_sec s = DK_DNS_SEC_SECURE;
+    char why[200], path[] = "/tmp/dk-anchor-XXXXXX";
+    dk_err e;
+    FILE *f;
+    int fd;
+
+    (void)state;
+    assert_string_equal(dk_dns_sec_name(DK_DNS_SEC_INSECURE), "insecure");
+    assert_non_null(strstr(dk_dns_sec_explain(DK_DNS_SEC_INSECURE), "not signed"));
+    assert_non_null(strstr(dk_dns_sec_explain(DK_DNS_SEC_BOGUS), "refuse"));
+    /* a stub cannot validate */
+    r = dk_resolver_new_stub(&ops, &st, &e);
+    assert_int_equal(
+        dk_dns_dnssec_status(r, NULL, "example.com", DK_DNS_TXT, &s, why, sizeof why, &e), 0);
+    assert_int_equal(s, DK_DNS_SEC_UNKNOWN);
+    assert_int_equal(st.calls, 0);
+    dk_resolver_free(r);
+
+    /* anchors: a line that is not DS/DNSKEY is an error with its line */
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "; comment\n\nexample. IN DS 1 15 2 "
+               "fb557e6474c2ac3a6a8436c3ae0dbf13f741cb77ad1123fe076ba70e3443fd6b\n"
+               "example. IN TXT \"no\"\n");
+    fclose(f);
+    r = dk_resolver_new("127.0.0.1@9", 100, &e);
+    assert_non_null(r);
+    assert_int_equal(
+        dk_dns_dnssec_status(r, path, "www.example", DK_DNS_TXT, &s, why, sizeof why, &e), -1);
+    assert_int_equal(e.code, DK_EINVAL);
+    assert_int_equal(e.line, 4);
+    /* an empty anchor file */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(
+        dk_dns_dnssec_status(r, path, "www.example", DK_DNS_TXT, &s, why, sizeof why, &e), -1);
+    /* a name outside the anchor's zone: unknown, no query */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "example. IN DS 1 15 2 "
+               "fb557e6474c2ac3a6a8436c3ae0dbf13f741cb77ad1123fe076ba70e3443fd6b\n");
+    fclose(f);
+    assert_int_equal(
+        dk_dns_dnssec_status(r, path, "www.example.org", DK_DNS_TXT, &s, why, sizeof why, &e), 0);
+    assert_int_equal(s, DK_DNS_SEC_UNKNOWN);
+    assert_non_null(strstr(why, "outside"));
+    unlink(path);
     dk_resolver_free(r);
 }
 
@@ -877,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_stub_cache_and_batch),
         cmocka_unit_test(test_stub_batch_cancel),
         cmocka_unit_test(test_zone_servers_stub),
+        cmocka_unit_test(test_dnssec_api),
         cmocka_unit_test(test_parse_txt),
         cmocka_unit_test(test_parse_rcodes),
         cmocka_unit_test(test_parse_cname),

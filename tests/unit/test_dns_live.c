@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dns/dns.h"
 
@@ -160,9 +161,9 @@ static void test_servfail_dead_forwarder(void **state)
     dk_err e;
 
     (void)state;
-    /* unbound forwards dead.test to a port where nothing answers and
+    /* unbound forwards dead.nowhere to a port where nothing answers and
      * gives up with SERVFAIL */
-    assert_int_equal(dk_dns_lookup(r, "x.dead.test", DK_DNS_TXT, &a, &e), 0);
+    assert_int_equal(dk_dns_lookup(r, "x.dead.nowhere", DK_DNS_TXT, &a, &e), 0);
     assert_int_equal(a.rcode, DK_DNS_SERVFAIL);
     dk_dns_answer_free(&a);
     dk_resolver_free(r);
@@ -187,6 +188,28 @@ static void test_timeout(void **state)
     assert_true(now_s() - t0 >= 0.29);
     assert_true(now_s() - t0 < 1.5);
     assert_int_equal(dk_resolver_queries_sent(r), 3); /* retransmitted */
+    dk_dns_answer_free(&a);
+    dk_resolver_free(r);
+}
+
+/* An old server answers FORMERR to EDNS0: asked again without it. */
+static void test_no_edns(void **state)
+{
+    const char *old = getenv("DK_TEST_DNS_OLD");
+    dk_resolver *r;
+    dk_dns_answer a;
+    dk_err e;
+
+    (void)state;
+    if (old == NULL || *old == '\0')
+        skip();
+    r = dk_resolver_new(old, 2000, &e);
+    assert_non_null(r);
+    assert_int_equal(dk_dns_lookup(r, "old.example", DK_DNS_TXT, &a, &e), 0);
+    assert_int_equal(a.rcode, DK_DNS_OK);
+    assert_int_equal(a.nrr, 1);
+    assert_string_equal(a.rr[0].data, "v=spf1 -all");
+    assert_int_equal(dk_resolver_queries_sent(r), 2);
     dk_dns_answer_free(&a);
     dk_resolver_free(r);
 }
@@ -311,6 +334,63 @@ static void test_zone_servers(void **state)
     assert_true(a.authoritative);
     dk_dns_answer_free(&a);
     dk_resolver_free(auth);
+    dk_resolver_free(r);
+}
+
+static void sec_is(dk_resolver *r, const char *anchor, const char *name, enum dk_dns_sec want)
+{
+    enum dk_dns_sec got;
+    char why[300];
+    dk_err e;
+
+    assert_int_equal(dk_dns_dnssec_status(r, anchor, name, DK_DNS_TXT, &got, why, sizeof why, &e),
+                     0);
+    if (got != want)
+        fail_msg("%s: %s, expected %s (%s)", name, dk_dns_sec_name(got), dk_dns_sec_name(want),
+                 why);
+    assert_true(why[0] != '\0');
+}
+
+static void test_dnssec(void **state)
+{
+    const char *anchor = getenv("DK_TEST_DNSSEC_ANCHOR");
+    dk_resolver *r = res(2000);
+    char wrong[4096], *slash;
+    enum dk_dns_sec got;
+    dk_err e;
+
+    (void)state;
+    if (anchor == NULL || *anchor == '\0') {
+        dk_resolver_free(r);
+        skip();
+    }
+    sec_is(r, anchor, "www.test", DK_DNS_SEC_SECURE);
+    sec_is(r, anchor, "sel._domainkey.sec.test", DK_DNS_SEC_SECURE);
+    sec_is(r, anchor, "sec.test", DK_DNS_SEC_SECURE);
+    sec_is(r, anchor, "missing.sec.test", DK_DNS_SEC_SECURE);  /* NSEC3 proof */
+    sec_is(r, anchor, "missing.test", DK_DNS_SEC_SECURE);      /* NSEC proof */
+    sec_is(r, anchor, "x.ins.test", DK_DNS_SEC_INSECURE);      /* NSEC: no DS */
+    sec_is(r, anchor, "x.ins2.sec.test", DK_DNS_SEC_INSECURE); /* NSEC3: no DS */
+    sec_is(r, anchor, "bad.sec.test", DK_DNS_SEC_BOGUS);
+    sec_is(r, anchor, "nosig.sec.test", DK_DNS_SEC_BOGUS);
+    sec_is(r, anchor, "www.example.com", DK_DNS_SEC_UNKNOWN); /* outside the anchor */
+
+    /* a trust anchor that matches no key: everything under it is bogus */
+    snprintf(wrong, sizeof wrong, "%s", anchor);
+    slash = strrchr(wrong, '/');
+    assert_non_null(slash);
+    snprintf(slash + 1, sizeof wrong - (size_t)(slash + 1 - wrong), "wrong.ds");
+    sec_is(r, wrong, "www.test", DK_DNS_SEC_BOGUS);
+
+    /* the root anchor of dns-root-data: the server refuses the root */
+    if (access(DK_DNS_ROOT_ANCHOR, R_OK) == 0)
+        sec_is(r, NULL, "www.test", DK_DNS_SEC_UNKNOWN);
+    /* an unreadable anchor is an error, not a status */
+    assert_int_equal(
+        dk_dns_dnssec_status(r, "/nonexistent/anchor", "www.test", DK_DNS_TXT, &got, NULL, 0, &e),
+        -1);
+    assert_int_equal(dk_dns_dnssec_status(r, anchor, "bad name", DK_DNS_TXT, &got, NULL, 0, &e),
+                     -1);
     dk_resolver_free(r);
 }
 
@@ -450,9 +530,11 @@ int main(void)
         cmocka_unit_test(test_rcodes),
         cmocka_unit_test(test_servfail_dead_forwarder),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_no_edns),
         cmocka_unit_test(test_cname),
         cmocka_unit_test(test_other_types),
         cmocka_unit_test(test_zone_servers),
+        cmocka_unit_test(test_dnssec),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_refuses_bad_names),

@@ -1,0 +1,1 @@
+lpsTJ4H0IV62WaGYuZm2UIdImjKrGQmlsdfN3yPojvM=
