@@ -131,6 +131,37 @@ static void test_line_ends_and_chunks(void **state)
                         want[0]);
 }
 
+/* A single bare LF anywhere in a long body (across the 32- and 64-byte
+ * blocks of the vector scans) is read as CRLF. */
+static void test_bare_lf_every_position(void **state)
+{
+    char lf[400], crlf[401], want[64];
+
+    (void)state;
+    for (size_t k = 1; k < 390; k++) {
+        for (size_t i = 0; i < sizeof lf; i++)
+            lf[i] = (char)('a' + i % 26);
+        lf[k] = '\n';
+        memcpy(crlf, lf, k);
+        crlf[k] = '\r';
+        memcpy(crlf + k + 1, lf + k, sizeof lf - k);
+        strcpy(want, bh_chunked(DK_CANON_SIMPLE, crlf, sizeof crlf, 0));
+        assert_string_equal(bh_chunked(DK_CANON_SIMPLE, lf, sizeof lf, 0), want);
+        /* and a CRLF there is not a bare LF: the hash is of the bytes as they are */
+        {
+            unsigned char h[32];
+            unsigned hl;
+            char raw[64];
+
+            memcpy(crlf + sizeof crlf - 2, "\r\n", 2);
+            EVP_Digest(crlf, sizeof crlf, h, &hl, EVP_sha256(), NULL);
+            dk_b64_encode(h, 32, raw);
+            if (crlf[k - 1] != '\r')
+                assert_string_equal(bh_chunked(DK_CANON_SIMPLE, crlf, sizeof crlf, 0), raw);
+        }
+    }
+}
+
 static void test_bare_cr_is_content(void **state)
 {
     unsigned char h[32];
@@ -435,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_rfc_bodies),
         cmocka_unit_test(test_no_final_crlf),
         cmocka_unit_test(test_line_ends_and_chunks),
+        cmocka_unit_test(test_bare_lf_every_position),
         cmocka_unit_test(test_bare_cr_is_content),
         cmocka_unit_test(test_many_blank_lines_and_long_line),
         cmocka_unit_test(test_canon_parse),
