@@ -116,7 +116,7 @@ __attribute__((target("avx2"))) static size_t bare_lf_avx2(const unsigned char *
 /* AVX-512BW: one load per 64 bytes; the CR mask shifted by one marks the
  * bytes that follow a CR. */
 __attribute__((target("avx512f,avx512bw"))) static size_t bare_lf_avx512(const unsigned char *p,
-                                                                        size_t n, bool *found)
+                                                                         size_t n, bool *found)
 {
     const __m512i lf = _mm512_set1_epi8('\n'), cr = _mm512_set1_epi8('\r');
     unsigned long long carry = 1; /* p[0] was checked by the caller */
@@ -346,7 +346,7 @@ int dk_header_canon(enum dk_canon mode, const char *f, size_t len, bool crlf, dk
             return -1;
         return crlf ? dk_buf_append(b, "\r\n", 2, e) : 0;
     }
-    if (dk_buf_reserve(b, len + 3, e) < 0)
+    if (dk_buf_reserve(b, len + 3 + 16, e) < 0)
         return -1;
     colon = len;
     {
@@ -387,18 +387,46 @@ int dk_header_canon(enum dk_canon mode, const char *f, size_t len, bool crlf, dk
                 *o++ = ' ';
             wsp = false;
             any = true;
-            /* a run of ordinary bytes */
-            do {
-                *o++ = (char)ch;
-                if (++i == len)
+            /* a run: bytes above SP, other control bytes, and single
+             * spaces between them, copied as they are */
+            for (;;) {
+#if defined(__SSE2__)
+                const __m128i k21 = _mm_set1_epi8(0x21);
+
+                while (i + 16 <= len) {
+                    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(f + i));
+                    unsigned m =
+                        ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, k21), v)) &
+                        0xffffu;
+
+                    _mm_storeu_si128((__m128i *)(void *)o, v);
+                    if (m == 0) {
+                        o += 16;
+                        i += 16;
+                        continue;
+                    }
+                    o += __builtin_ctz(m);
+                    i += (size_t)__builtin_ctz(m);
+                    break;
+                }
+#endif
+                while (i < len && (unsigned char)f[i] > ' ')
+                    *o++ = f[i++];
+                if (i >= len)
                     break;
                 ch = (unsigned char)f[i];
-                /* a single space between words stays as it is */
                 if (ch == ' ' && i + 1 < len && (unsigned char)f[i + 1] > ' ') {
                     *o++ = ' ';
-                    ch = (unsigned char)f[++i];
+                    i++;
+                    continue;
                 }
-            } while (ch > ' ' || (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n'));
+                if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
+                    *o++ = (char)ch;
+                    i++;
+                    continue;
+                }
+                break;
+            }
         }
         b->len = (size_t)(o - b->data);
     }
