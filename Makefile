@@ -17,6 +17,8 @@ LOCALEDIR ?= $(PREFIX)/share/locale
 BUILD     ?= build
 CC        ?= cc
 SAN       ?=
+V         ?=
+Q         := $(if $(V),,@)
 
 PKGS_LIB  := openssl ldns yaml-0.1 libidn2 libpsl
 PKGS_TUI  := ncursesw
@@ -62,7 +64,7 @@ all: $(PROG) $(MO_FILES)
 
 $(BUILD)/locale/%/LC_MESSAGES/dkimctl.mo: po/%.po
 	@mkdir -p $(@D)
-	msgfmt --check -o $@ $<
+	$(Q)msgfmt --check -o $@ $<
 
 # Refresh the message catalogue template and merge it into each translation.
 pot:
@@ -73,19 +75,23 @@ pot:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	$(if $(V),,@echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 $(LIBCORE): $(CORE_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(if $(V),,@echo "  AR      $@")
+	$(Q)ar rcs $@ $^
 
 $(PROG): $(PROG_OBJ) $(LIBCORE)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(PROG_OBJ) $(LIBCORE) $(LIBS_TUI) $(LIBS_CORE)
+	$(if $(V),,@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(PROG_OBJ) $(LIBCORE) $(LIBS_TUI) $(LIBS_CORE)
 
 $(BUILD)/tests/%: tests/unit/%.c $(HELP_OBJ) $(LIBCORE)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP $(LDFLAGS_ALL) \
+	$(if $(V),,@echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CPPFLAGS) $(CFLAGS_ALL) -MMD -MP $(LDFLAGS_ALL) \
 	    -o $@ $< $(HELP_OBJ) $(LIBCORE) $(LIBS_CORE) -lcmocka
 
 tests: $(UNIT_BIN) $(PROG) $(MO_FILES)
@@ -124,6 +130,8 @@ integration: tests
 
 LINT_SRC = $(shell find src include tests/unit tests/fuzz -name '*.[ch]' 2>/dev/null)
 lint:
+	@echo "lint: layers"
+	@sh tests/layers.sh
 	@echo "lint: clang-format"
 	@clang-format --dry-run --Werror $(LINT_SRC)
 	@echo "lint: cppcheck"

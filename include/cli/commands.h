@@ -23,5 +23,7 @@ struct dk_plan;
 int cmd_plan_prepare(dk_cli *cli, struct dk_model *m, struct dk_plan *p, bool reload);
 int cmd_keygen(dk_cli *cli, int argc, char **argv);
 int cmd_records(dk_cli *cli, int argc, char **argv);
+int cmd_check(dk_cli *cli, int argc, char **argv);
+extern const char cmd_check_help[];
 
 #endif

@@ -103,7 +103,7 @@ int cmd_keygen(dk_cli *cli, int argc, char **argv)
                             "--force replaces keys that may be in use; name the key with "
                             "--selector (and --domain)");
 
-    dk_model_init(&m);
+    /* dk_model_load initialises the model, also when it fails */
     if (dk_model_load(&m, &cli->root, cli->config, &err) < 0) {
         if (err.code == DK_ENOENT)
             dk_err_prefix(&err, "no model yet (run 'dkimctl init' first): ");

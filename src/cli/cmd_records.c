@@ -64,7 +64,7 @@ int cmd_records(dk_cli *cli, int argc, char **argv)
     if (optind < argc)
         return dk_cli_usage(cli, "records", "unexpected argument '%s'", argv[optind]);
 
-    dk_model_init(&m);
+    /* dk_model_load initialises the model, also when it fails */
     if (dk_model_load(&m, &cli->root, cli->config, &err) < 0) {
         if (err.code == DK_ENOENT)
             dk_err_prefix(&err, "no model yet (run 'dkimctl init' first): ");

@@ -32,5 +32,9 @@ const dk_command dk_commands[] = {
      "       TTL of the records (default 3600)\nExit: 0 all printed, 1 a selector's key file is "
      "missing (its record is left\nout) or a key is unreadable, 2 usage or no model.\n",
      cmd_records},
+    {"check", "[--domain D | --all] [--resolver H[@P]] [--format text|yaml] [--no-authoritative]",
+     "check the published DNS records, DNSSEC and key-file safety (exit 0 ok, 1 warning, 2 "
+     "critical)",
+     cmd_check_help, cmd_check},
     {NULL, NULL, NULL, NULL, NULL},
 };

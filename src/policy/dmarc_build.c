@@ -2,41 +2,98 @@
  * p=none -> quarantine -> reject. */
 #include "policy/dmarc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/mem.h"
 
-static int put_uris(dk_buf *out, const char *tag, const dk_strlist *l, dk_err *e)
+/* Is s (from here to the end) a DMARC size limit "!" 1*DIGIT [k|m|g|t]? */
+static bool is_size_suffix(const char *s)
 {
-    if (l->n == 0)
-        return 0;
-    if (dk_buf_printf(out, e, "; %s=", tag) < 0)
-        return -1;
-    for (size_t i = 0; i < l->n; i++) {
-        const char *u = l->v[i];
-        /* ',' and '!' inside a URI must be percent-encoded (RFC 7489 6.2) */
-        if (i > 0 && dk_buf_putc(out, ',', e) < 0)
+    size_t n = 0;
+
+    if (*s++ != '!')
+        return false;
+    while (s[n] >= '0' && s[n] <= '9')
+        n++;
+    if (n == 0)
+        return false;
+    if (s[n] == 'k' || s[n] == 'm' || s[n] == 'g' || s[n] == 't')
+        n++;
+    return s[n] == '\0';
+}
+
+/* One report URI with ',' ';' '!' (unless a size suffix) and spaces
+ * percent-encoded (RFC 7489 6.2). */
+static int put_uri(dk_buf *out, const char *u, size_t idx, const char *field, dk_err *e)
+{
+    if (strncmp(u, "mailto:", 7) != 0 || u[7] == '\0')
+        return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "entry %zu ('%s') is not a mailto: URI",
+                             idx, u);
+    for (const char *c = u; *c != '\0'; c++) {
+        unsigned char ch = (unsigned char)*c;
+        int rc;
+
+        if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+            return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
+                                 "entry %zu holds a quote, backslash or a byte outside printable "
+                                 "ASCII",
+                                 idx);
+        if (ch == '!' && is_size_suffix(c))
+            return dk_buf_puts(out, c, e);
+        if (ch == ',' || ch == ';' || ch == ' ' || ch == '!')
+            rc = dk_buf_printf(out, e, "%%%02X", ch);
+        else
+            rc = dk_buf_putc(out, (char)ch, e);
+        if (rc < 0)
             return -1;
-        for (const char *p = u; *p != '\0'; p++) {
-            int rc = *p == ',' ? dk_buf_puts(out, "%2C", e)
-                     : *p == '!' && p != u && strchr(p + 1, '@') != NULL
-                         ? dk_buf_puts(out, "%21", e)
-                         : dk_buf_putc(out, *p, e);
-            if (rc < 0)
-                return -1;
-        }
     }
     return 0;
+}
+
+static int put_uris(dk_buf *out, const char *tag, const dk_strlist *l, dk_err *e)
+{
+    char field[16];
+
+    if (l->n == 0)
+        return 0;
+    (void)snprintf(field, sizeof field, "dmarc.%s", tag);
+    if (dk_buf_printf(out, e, "; %s=", tag) < 0)
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        if ((i > 0 && dk_buf_putc(out, ',', e) < 0) || put_uri(out, l->v[i], i + 1, field, e) < 0)
+            return -1;
+    return 0;
+}
+
+/* "0", "1", "d", "s" or a colon-separated list of them */
+static bool fo_ok(const char *fo)
+{
+    if (fo[0] == '\0')
+        return false;
+    for (const char *c = fo;; c += 2) {
+        if (c[0] != '0' && c[0] != '1' && c[0] != 'd' && c[0] != 's')
+            return false;
+        if (c[1] == '\0')
+            return true;
+        if (c[1] != ':')
+            return false;
+    }
 }
 
 int dk_dmarc_record_text(const dk_dmarc_policy *pol, enum dk_dmarc_p p, unsigned pct, dk_buf *out,
                          dk_err *e)
 {
     if (p == DK_DMARC_UNSET)
-        return dk_err_set(e, DK_EINVAL, "the DMARC policy p is not set");
+        return dk_err_setloc(e, DK_EINVAL, "dmarc.p", 0, 0,
+                             "DMARC policy is unset; accepted: none, quarantine, reject");
     if (pct > 100)
-        return dk_err_set(e, DK_EINVAL, "pct %u is outside 0-100", pct);
+        return dk_err_setloc(e, DK_EINVAL, "dmarc.pct", 0, 0, "%u is outside 0..100", pct);
+    if (pol->fo[0] != '\0' && !fo_ok(pol->fo))
+        return dk_err_setloc(e, DK_EINVAL, "dmarc.fo", 0, 0,
+                             "'%s' is not accepted; use 0, 1, d, s or a colon list of them",
+                             pol->fo);
     if (dk_buf_printf(out, e, "v=DMARC1; p=%s", dk_dmarc_p_name(p)) < 0)
         return -1;
     if (pol->sp != DK_DMARC_UNSET && dk_buf_printf(out, e, "; sp=%s", dk_dmarc_p_name(pol->sp)) < 0)

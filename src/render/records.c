@@ -1,6 +1,8 @@
 /* records.c - DKIM, SPF and DMARC TXT records as zone, plain or nsupdate text. */
 #include "render/records.h"
 
+#include "policy/dmarc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,133 +126,10 @@ int dk_record_spf_value(const dk_domain *d, dk_buf *out, dk_err *e)
     return dk_buf_printf(out, e, " %call", qual[s->all]);
 }
 
-static const char *dmarc_p_name(enum dk_dmarc_p p)
-{
-    switch (p) {
-    case DK_DMARC_NONE:
-        return "none";
-    case DK_DMARC_QUARANTINE:
-        return "quarantine";
-    case DK_DMARC_REJECT:
-        return "reject";
-    case DK_DMARC_UNSET:
-        break;
-    }
-    return NULL;
-}
-
-/* Is s (from here to the end) a DMARC size limit "!" 1*DIGIT [k|m|g|t]? */
-static bool is_size_suffix(const char *s)
-{
-    size_t n = 0;
-
-    if (*s++ != '!')
-        return false;
-    while (s[n] >= '0' && s[n] <= '9')
-        n++;
-    if (n == 0)
-        return false;
-    if (s[n] == 'k' || s[n] == 'm' || s[n] == 'g' || s[n] == 't')
-        n++;
-    return s[n] == '\0';
-}
-
-/* A list of report URIs, comma separated, with ',' ';' '!' (unless a size
- * suffix) and spaces percent-encoded. */
-static int dmarc_uris(dk_buf *out, const char *tag, const dk_strlist *l, const char *field,
-                      dk_err *e)
-{
-    if (l->n == 0)
-        return 0;
-    if (dk_buf_printf(out, e, "; %s=", tag) < 0)
-        return -1;
-    for (size_t i = 0; i < l->n; i++) {
-        const char *u = l->v[i];
-
-        if (strncmp(u, "mailto:", 7) != 0 || u[7] == '\0')
-            return dk_err_setloc(e, DK_EINVAL, field, 0, 0, "entry %zu ('%s') is not a mailto: URI",
-                                 i + 1, u);
-        if (i > 0 && dk_buf_putc(out, ',', e) < 0)
-            return -1;
-        for (const char *c = u; *c != '\0'; c++) {
-            unsigned char ch = (unsigned char)*c;
-            int rc;
-
-            if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
-                return dk_err_setloc(e, DK_EINVAL, field, 0, 0,
-                                     "entry %zu holds a quote, backslash or a byte outside "
-                                     "printable ASCII",
-                                     i + 1);
-            if (ch == '!' && is_size_suffix(c)) {
-                rc = dk_buf_puts(out, c, e);
-                if (rc < 0)
-                    return -1;
-                break;
-            }
-            if (ch == ',' || ch == ';' || ch == ' ' || ch == '!')
-                rc = dk_buf_printf(out, e, "%%%02X", ch);
-            else
-                rc = dk_buf_putc(out, (char)ch, e);
-            if (rc < 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-static bool fo_ok(const char *fo)
-{
-    /* "0", "1", "d", "s" or a colon-separated list of them */
-    if (fo[0] == '\0')
-        return false;
-    for (const char *c = fo;; c += 2) {
-        if (c[0] != '0' && c[0] != '1' && c[0] != 'd' && c[0] != 's')
-            return false;
-        if (c[1] == '\0')
-            return true;
-        if (c[1] != ':')
-            return false;
-    }
-}
-
 int dk_record_dmarc_value(const dk_domain *d, dk_buf *out, dk_err *e)
 {
-    const dk_dmarc_policy *dm = &d->dmarc;
-    const char *p = dmarc_p_name(dm->p);
-    char field[DK_DOMAIN_MAX + 64];
-
-    if (p == NULL)
-        return dk_err_setloc(e, DK_EINVAL, "dmarc.p", 0, 0,
-                             "%s: DMARC policy is unset; accepted: none, quarantine, reject",
-                             d->name);
-    if (dm->pct > 100)
-        return dk_err_setloc(e, DK_EINVAL, "dmarc.pct", 0, 0, "%s: %u is outside 0..100", d->name,
-                             dm->pct);
-    if (dm->fo[0] != '\0' && !fo_ok(dm->fo))
-        return dk_err_setloc(e, DK_EINVAL, "dmarc.fo", 0, 0,
-                             "%s: '%s' is not accepted; use 0, 1, d, s or a colon list of them",
-                             d->name, dm->fo);
-    if (dk_buf_printf(out, e, "v=DMARC1; p=%s", p) < 0)
-        return -1;
-    if (dm->sp != DK_DMARC_UNSET && dk_buf_printf(out, e, "; sp=%s", dmarc_p_name(dm->sp)) < 0)
-        return -1;
-    if (dm->np != DK_DMARC_UNSET && dk_buf_printf(out, e, "; np=%s", dmarc_p_name(dm->np)) < 0)
-        return -1;
-    if (dm->pct != 100 && dk_buf_printf(out, e, "; pct=%u", dm->pct) < 0)
-        return -1;
-    (void)snprintf(field, sizeof field, "%s: dmarc.rua", d->name);
-    if (dmarc_uris(out, "rua", &dm->rua, field, e) < 0)
-        return -1;
-    (void)snprintf(field, sizeof field, "%s: dmarc.ruf", d->name);
-    if (dmarc_uris(out, "ruf", &dm->ruf, field, e) < 0)
-        return -1;
-    if (dm->adkim == 's' && dk_buf_puts(out, "; adkim=s", e) < 0)
-        return -1;
-    if (dm->aspf == 's' && dk_buf_puts(out, "; aspf=s", e) < 0)
-        return -1;
-    if (dm->fo[0] != '\0' && strcmp(dm->fo, "0") != 0 &&
-        dk_buf_printf(out, e, "; fo=%s", dm->fo) < 0)
-        return -1;
+    if (dk_dmarc_record_text(&d->dmarc, d->dmarc.p, d->dmarc.pct, out, e) < 0)
+        return dk_err_prefix(e, "%s: ", d->name);
     return 0;
 }
 

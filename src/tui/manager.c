@@ -235,8 +235,8 @@ int ui_manager(ui *u)
     size_t sel = 0;
     int rc = 0;
 
-    dk_model_init(&g.m);
     dk_buf_init(&g.text, 0);
+    /* dk_model_load initialises the model, also when it fails */
     if (dk_model_load(&g.m, u->opts->root, u->opts->config, &e) < 0) {
         char msg[DK_ERR_MSG + DK_ERR_FILE + 32], body[DK_ERR_MSG * 2 + 512];
 
@@ -245,6 +245,7 @@ int ui_manager(ui *u)
                    "the wizard again); nothing has been changed."),
                  dk_err_format(&e, msg, sizeof msg));
         (void)ui_view(u, _("dkimctl - error"), body);
+        dk_model_free(&g.m);
         dk_buf_free(&g.text);
         return 1;
     }

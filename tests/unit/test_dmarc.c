@@ -580,7 +580,7 @@ static void test_build_defaults(void **state)
     rua[0] = (char *)"dmarc@example.com";
     pol = policy(rua, 1, DK_DMARC_REJECT);
     assert_int_equal(dk_dmarc_build("example.com", &pol, false, &st, &n, NULL, &e), -1);
-    assert_non_null(strstr(e.msg, "not a URI"));
+    assert_non_null(strstr(e.msg, "not a mailto: URI"));
     assert_null(st);
     assert_int_equal(n, 0);
 }
