@@ -7,10 +7,6 @@
 int cmd_init(dk_cli *cli, int argc, char **argv);
 extern const char cmd_init_help[];
 int cmd_version(dk_cli *cli, int argc, char **argv);
-int cmd_sign(dk_cli *cli, int argc, char **argv);
-extern const char cmd_sign_args[], cmd_sign_help[];
-int cmd_verify(dk_cli *cli, int argc, char **argv);
-extern const char cmd_verify_help[];
 int cmd_plan(dk_cli *cli, int argc, char **argv);
 int cmd_diff(dk_cli *cli, int argc, char **argv);
 int cmd_apply(dk_cli *cli, int argc, char **argv);
@@ -23,6 +19,12 @@ struct dk_plan;
 int cmd_plan_prepare(dk_cli *cli, struct dk_model *m, struct dk_plan *p, bool reload);
 int cmd_keygen(dk_cli *cli, int argc, char **argv);
 int cmd_records(dk_cli *cli, int argc, char **argv);
+int cmd_sign(dk_cli *cli, int argc, char **argv);
+extern const char cmd_sign_args[], cmd_sign_help[];
+int cmd_verify(dk_cli *cli, int argc, char **argv);
+extern const char cmd_verify_help[];
+int cmd_test(dk_cli *cli, int argc, char **argv);
+extern const char cmd_test_args[], cmd_test_help[];
 int cmd_check(dk_cli *cli, int argc, char **argv);
 extern const char cmd_check_help[];
 

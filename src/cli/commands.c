@@ -13,10 +13,6 @@ const dk_command dk_commands[] = {
      cmd_apply},
     {"rollback", "", "undo the last apply", cmd_rollback_help, cmd_rollback},
     {"version", "", "print the version", "", cmd_version},
-    {"sign", cmd_sign_args, "DKIM-sign messages (stdin to stdout without FILE)", cmd_sign_help,
-     cmd_sign},
-    {"verify", "[--resolver HOST[@PORT]] [FILE...]", "verify DKIM signatures, one line per message",
-     cmd_verify_help, cmd_verify},
     {"keygen", "[--domain D] [--selector S] [--force] [--format zone|plain|nsupdate]",
      "make the model's missing keys and print their DKIM records",
      "  --domain D      only the keys of domain D\n  --selector S    only selector S (with "
@@ -32,6 +28,12 @@ const dk_command dk_commands[] = {
      "       TTL of the records (default 3600)\nExit: 0 all printed, 1 a selector's key file is "
      "missing (its record is left\nout) or a key is unreadable, 2 usage or no model.\n",
      cmd_records},
+    {"sign", cmd_sign_args, "DKIM-sign messages (stdin to stdout without FILE)", cmd_sign_help,
+     cmd_sign},
+    {"verify", "[--resolver HOST[@PORT]] [FILE...]", "verify DKIM signatures, one line per message",
+     cmd_verify_help, cmd_verify},
+    {"test", cmd_test_args, "send a message through the live Postfix and OpenDKIM and verify it",
+     cmd_test_help, cmd_test},
     {"check", "[--domain D | --all] [--resolver H[@P]] [--format text|yaml] [--no-authoritative]",
      "check the published DNS records, DNSSEC and key-file safety (exit 0 ok, 1 warning, 2 "
      "critical)",
