@@ -112,6 +112,34 @@ __attribute__((target("avx2"))) static size_t bare_lf_avx2(const unsigned char *
 }
 #endif
 
+#if defined(DK_HAVE_AVX2)
+/* AVX-512BW: one load per 64 bytes; the CR mask shifted by one marks the
+ * bytes that follow a CR. */
+__attribute__((target("avx512f,avx512bw"))) static size_t bare_lf_avx512(const unsigned char *p,
+                                                                         size_t n, bool *found)
+{
+    const __m512i lf = _mm512_set1_epi8('\n'), cr = _mm512_set1_epi8('\r');
+    unsigned long long carry = 1; /* p[0] was checked by the caller */
+    size_t i = 0;
+
+    *found = false;
+    while (i + 64 <= n) {
+        __m512i v = _mm512_loadu_si512((const void *)(p + i));
+        unsigned long long l = _mm512_cmpeq_epi8_mask(v, lf);
+        unsigned long long c = _mm512_cmpeq_epi8_mask(v, cr);
+
+        if ((l & ~((c << 1) | carry)) != 0) {
+            *found = true;
+            return i;
+        }
+        carry = c >> 63;
+        i += 64;
+    }
+    /* the scalar tail looks at p[i - 1] itself */
+    return i > 0 ? i : 1;
+}
+#endif
+
 bool dk_has_bare_lf(const unsigned char *p, size_t n, bool prev_cr)
 {
     size_t i = 1;
@@ -121,6 +149,20 @@ bool dk_has_bare_lf(const unsigned char *p, size_t n, bool prev_cr)
     if (p[0] == '\n' && !prev_cr)
         return true;
 #if defined(DK_HAVE_AVX2)
+    {
+        static int avx512 = -1;
+
+        if (avx512 < 0)
+            avx512 = __builtin_cpu_supports("avx512bw") ? 1 : 0;
+        if (avx512) {
+            bool found;
+
+            i = bare_lf_avx512(p, n, &found);
+            if (found)
+                return true;
+            goto tail;
+        }
+    }
     {
         static int avx2 = -1;
 
@@ -158,6 +200,9 @@ bool dk_has_bare_lf(const unsigned char *p, size_t n, bool prev_cr)
             i += 64;
         }
     }
+#endif
+#if defined(DK_HAVE_AVX2)
+tail:
 #endif
     for (; i < n; i++) {
         if (p[i] == '\n' && p[i - 1] != '\r')
@@ -301,7 +346,7 @@ int dk_header_canon(enum dk_canon mode, const char *f, size_t len, bool crlf, dk
             return -1;
         return crlf ? dk_buf_append(b, "\r\n", 2, e) : 0;
     }
-    if (dk_buf_reserve(b, len + 3, e) < 0)
+    if (dk_buf_reserve(b, len + 3 + 16, e) < 0)
         return -1;
     colon = len;
     {
@@ -342,13 +387,46 @@ int dk_header_canon(enum dk_canon mode, const char *f, size_t len, bool crlf, dk
                 *o++ = ' ';
             wsp = false;
             any = true;
-            /* a run of ordinary bytes */
-            do {
-                *o++ = (char)ch;
-                if (++i == len)
+            /* a run: bytes above SP, other control bytes, and single
+             * spaces between them, copied as they are */
+            for (;;) {
+#if defined(__SSE2__)
+                const __m128i k21 = _mm_set1_epi8(0x21);
+
+                while (i + 16 <= len) {
+                    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(f + i));
+                    unsigned m =
+                        ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, k21), v)) &
+                        0xffffu;
+
+                    _mm_storeu_si128((__m128i *)(void *)o, v);
+                    if (m == 0) {
+                        o += 16;
+                        i += 16;
+                        continue;
+                    }
+                    o += __builtin_ctz(m);
+                    i += (size_t)__builtin_ctz(m);
+                    break;
+                }
+#endif
+                while (i < len && (unsigned char)f[i] > ' ')
+                    *o++ = f[i++];
+                if (i >= len)
                     break;
                 ch = (unsigned char)f[i];
-            } while (ch > ' ' || (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n'));
+                if (ch == ' ' && i + 1 < len && (unsigned char)f[i + 1] > ' ') {
+                    *o++ = ' ';
+                    i++;
+                    continue;
+                }
+                if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
+                    *o++ = (char)ch;
+                    i++;
+                    continue;
+                }
+                break;
+            }
         }
         b->len = (size_t)(o - b->data);
     }

@@ -56,7 +56,7 @@ static int skip_fws(const char *s, size_t len, size_t *i)
     return 0;
 }
 
-static void show(char *out, size_t outlen, const char *s, size_t n)
+static const char *show(char *out, size_t outlen, const char *s, size_t n)
 {
     size_t j = 0;
 
@@ -69,6 +69,7 @@ static void show(char *out, size_t outlen, const char *s, size_t n)
             j += (size_t)snprintf(out + j, outlen - j, "\\x%02x", c);
     }
     out[j < outlen ? j : outlen - 1] = '\0';
+    return out;
 }
 
 int dk_tags_parse(dk_tags *t, const char *s, size_t len, char *why, size_t wlen)
@@ -102,38 +103,46 @@ int dk_tags_parse(dk_tags *t, const char *s, size_t len, char *why, size_t wlen)
         while (i < len && (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '_'))
             i++;
         tag.nlen = (size_t)(s + i - tag.name);
-        show(nm, sizeof nm, tag.name, tag.nlen);
+        /* the name for messages is made only when one is needed */
         if (skip_fws(s, len, &i) < 0)
-            return fail(why, wlen, "CR or LF outside a folded line in tag '%s'", nm);
+            return fail(why, wlen, "CR or LF outside a folded line in tag '%s'",
+                        show(nm, sizeof nm, tag.name, tag.nlen));
         if (i == len || s[i] != '=')
-            return fail(why, wlen, "tag '%s' has no '='", nm);
+            return fail(why, wlen, "tag '%s' has no '='", show(nm, sizeof nm, tag.name, tag.nlen));
         i++;
         tag.raw_start = i;
         if (skip_fws(s, len, &i) < 0)
-            return fail(why, wlen, "CR or LF outside a folded line in tag '%s'", nm);
+            return fail(why, wlen, "CR or LF outside a folded line in tag '%s'",
+                        show(nm, sizeof nm, tag.name, tag.nlen));
         tag.val = s + i;
         last = i;
         while (i < len && s[i] != ';') {
             unsigned char c = (unsigned char)s[i];
 
             if (c >= 0x21 && c <= 0x7e) {
-                i++;
+                /* a run of VALCHAR */
+                do
+                    i++;
+                while (i < len && (unsigned char)(s[i] - 0x21) < 0x5e && s[i] != ';');
                 last = i;
             } else if (is_wsp((char)c) || c == '\r' || c == '\n') {
                 if (skip_fws(s, len, &i) < 0)
-                    return fail(why, wlen, "CR or LF outside a folded line in tag '%s'", nm);
+                    return fail(why, wlen, "CR or LF outside a folded line in tag '%s'",
+                                show(nm, sizeof nm, tag.name, tag.nlen));
             } else {
-                return fail(why, wlen, "byte 0x%02x not allowed in the value of tag '%s'", c, nm);
+                return fail(why, wlen, "byte 0x%02x not allowed in the value of tag '%s'", c,
+                            show(nm, sizeof nm, tag.name, tag.nlen));
             }
         }
         tag.vlen = (size_t)(s + last - tag.val);
         tag.raw_end = i;
         if (tag.vlen > DK_TAG_VALUE_MAX)
-            return fail(why, wlen, "value of tag '%s' is %zu bytes (at most %d)", nm, tag.vlen,
-                        DK_TAG_VALUE_MAX);
+            return fail(why, wlen, "value of tag '%s' is %zu bytes (at most %d)",
+                        show(nm, sizeof nm, tag.name, tag.nlen), tag.vlen, DK_TAG_VALUE_MAX);
         for (size_t k = 0; k < t->n; k++) {
             if (t->v[k].nlen == tag.nlen && memcmp(t->v[k].name, tag.name, tag.nlen) == 0)
-                return fail(why, wlen, "tag '%s' appears twice", nm);
+                return fail(why, wlen, "tag '%s' appears twice",
+                            show(nm, sizeof nm, tag.name, tag.nlen));
         }
         if (t->n == DK_TAGS_MAX)
             return fail(why, wlen, "more than %d tags", DK_TAGS_MAX);

@@ -198,10 +198,13 @@ static bool hlist_has(const char *s, size_t len, const char *name)
     return false;
 }
 
-static bool hlist_ok(const char *s, size_t len)
+/* Every name in the h= list non-empty and without inner FWS; *from says
+ * whether From is one of them.  One pass. */
+static bool hlist_ok(const char *s, size_t len, bool *from)
 {
     size_t i = 0;
 
+    *from = false;
     while (i <= len) {
         size_t j = i, a, b;
 
@@ -216,10 +219,11 @@ static bool hlist_ok(const char *s, size_t len)
             b--;
         if (a == b)
             return false;
-        for (size_t k = a; k < b; k++) {
-            if (s[k] == ' ' || s[k] == '\t' || s[k] == '\r' || s[k] == '\n')
-                return false;
-        }
+        if (b - a == 4 && dk_eqi(s + a, 4, "from", 4))
+            *from = true;
+        else if (memchr(s + a, ' ', b - a) != NULL || memchr(s + a, '\t', b - a) != NULL ||
+                 memchr(s + a, '\n', b - a) != NULL)
+            return false;
         i = j + 1;
     }
     return true;
@@ -236,6 +240,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
     const char *val = m->hdr.data + f->voff;
     const dk_tag *t, *d, *s;
     char why[200];
+    bool hfrom = false;
 
     memset(r, 0, sizeof *r);
     g->active = false;
@@ -348,11 +353,11 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
         return false;
     }
     g->h = g->tg[T_H];
-    if (g->h->vlen == 0 || !hlist_ok(g->h->val, g->h->vlen)) {
+    if (g->h->vlen == 0 || !hlist_ok(g->h->val, g->h->vlen, &hfrom)) {
         setres(r, DK_RES_PERMERROR, "h= is empty or holds an empty name");
         return false;
     }
-    if (!hlist_has(g->h->val, g->h->vlen, "from")) {
+    if (!hfrom) {
         setres(r, DK_RES_PERMERROR, "h= does not include From (RFC 6376 5.4)");
         return false;
     }
@@ -624,7 +629,10 @@ static void finish_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, const u
         ok = EVP_DigestVerifyInit(v->edmd, NULL, NULL, NULL, g->key->pkey) == 1 &&
              EVP_DigestVerify(v->edmd, g->bv, (size_t)g->bl, hh, 32) == 1;
     }
-    if (ok)
+    if (ok && !r->testing && extra[0] == '\0') {
+        r->result = DK_RES_PASS;
+        memcpy(r->reason, "signature verified", sizeof "signature verified");
+    } else if (ok)
         setres(r, DK_RES_PASS, "signature verified%s%s", r->testing ? "; key in test mode" : "",
                extra);
     else

@@ -216,6 +216,28 @@ else
     notok "sign from stdin to stdout verifies with dkimpy" "$(cat "$S/out")"
 fi
 
+# names that could reach a path, a table or a query are refused up front
+for bad in 'a b.test' 'a:b.test' 'a#b.test' 'a%b.test' 'a/b.test' 'a..test' "$(printf 'a\nb.test')"; do
+    "$DKIMCTL" sign --domain "$bad" --selector rsa --key "$S/rsa.pem" "$S/in/plain.eml" >"$S/out" 2>&1
+    rc=$?
+    "$DKIMCTL" sign --domain example.test --selector "$bad" --key "$S/rsa.pem" "$S/in/plain.eml" >>"$S/out" 2>&1
+    rc2=$?
+    if [ $rc -ne 2 ] || [ $rc2 -ne 2 ] || grep -q '^DKIM-Signature' "$S/out"; then
+        notok "sign refuses domain/selector '$bad'" "rc=$rc/$rc2 $(cat "$S/out")"
+    fi
+done
+ok "sign refuses domains and selectors with space, ':', '#', '%', '/', '..' or newline (exit 2)"
+# an LF-only file: the signed copy keeps LF line ends and verifies
+tr -d '\r' <"$S/in/plain.eml" >"$S/lf.eml"
+mkdir -p "$S/lfout"
+if "$DKIMCTL" sign --domain example.test --selector ed --key "$S/ed.pem" --algorithm ed25519-sha256 \
+    --out "$S/lfout" "$S/lf.eml" && ! grep -q "$(printf '\r')" "$S/lfout/lf.eml" &&
+    "$DKIMCTL" verify --resolver "$DNS_SPEC" "$S/lfout/lf.eml" >"$S/out" 2>&1; then
+    ok "an LF-only message is signed with LF line ends and verifies"
+else
+    notok "an LF-only message is signed with LF line ends and verifies" "$(cat "$S/out")"
+fi
+
 # ---- 2. the peers sign; dkimctl verifies ----------------------------------------------
 cat >"$S/pysign.py" <<'P'
 import sys, dkim

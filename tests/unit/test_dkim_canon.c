@@ -16,6 +16,7 @@
 #include "dkim/dkim.h"
 #include "dkim/msg.h"
 #include "dkim/tags.h"
+#include "helpers/canon_ref.h"
 
 #define DATA "tests/unit/data/dkim/"
 
@@ -68,6 +69,44 @@ static void test_rfc6376_345_example(void **state)
                         "unak6JHq0wL+Q1HP7dW1tjBx9FLA6DffoZ0qrLwbbpo=");
     assert_string_equal(bh(DK_CANON_SIMPLE, " C \r\nD \t E\r\n\r\n\r\n"),
                         "NOeivbQlDH9TmNKJUw7D53wZfsk8YMZ/hTuVVwTgi8s=");
+}
+
+/* The fast relaxed header canonicalization against the plain reference,
+ * on pseudo-random fields rich in whitespace, folds, controls and 8-bit. */
+static void test_header_canon_differential(void **state)
+{
+    static const char alphabet[] = "ab  \t\t\r\n:Z\x01\x7f\xe9 .-";
+    unsigned x = 12345;
+    char f[300], want[310];
+    dk_buf b;
+    dk_err e;
+
+    (void)state;
+    dk_buf_init(&b, 0);
+    for (int round = 0; round < 20000; round++) {
+        size_t len = 0, n;
+
+        x = x * 1103515245u + 12345u;
+        n = (x >> 16) % 280;
+        memcpy(f, "Subject:", 8);
+        len = 8;
+        for (size_t k = 0; k < n; k++) {
+            x = x * 1103515245u + 12345u;
+            f[len++] = alphabet[(x >> 16) % (sizeof alphabet - 1)];
+        }
+        /* long ordinary runs too, for the vector path */
+        if (round % 3 == 0)
+            for (size_t k = 0; k < 40 && len < sizeof f - 2; k++)
+                f[len++] = (char)('a' + k % 26);
+        memcpy(f + len, "\r\n", 2);
+        len += 2;
+        n = canon_ref_relaxed(f, len, want);
+        dk_buf_reset(&b);
+        assert_int_equal(dk_header_canon(DK_CANON_RELAXED, f, len, true, &b, &e), 0);
+        assert_int_equal(b.len, n);
+        assert_memory_equal(b.data, want, n);
+    }
+    dk_buf_free(&b);
 }
 
 static void test_empty_body(void **state)
@@ -129,6 +168,37 @@ static void test_line_ends_and_chunks(void **state)
     /* mixed: some lines LF, some CRLF */
     assert_string_equal(bh(DK_CANON_SIMPLE, "Hi.\n\r\nWe  lost \t the game.\r\n \n\nJoe.\n\r\n\n"),
                         want[0]);
+}
+
+/* A single bare LF anywhere in a long body (across the 32- and 64-byte
+ * blocks of the vector scans) is read as CRLF. */
+static void test_bare_lf_every_position(void **state)
+{
+    char lf[400], crlf[401], want[64];
+
+    (void)state;
+    for (size_t k = 1; k < 390; k++) {
+        for (size_t i = 0; i < sizeof lf; i++)
+            lf[i] = (char)('a' + i % 26);
+        lf[k] = '\n';
+        memcpy(crlf, lf, k);
+        crlf[k] = '\r';
+        memcpy(crlf + k + 1, lf + k, sizeof lf - k);
+        strcpy(want, bh_chunked(DK_CANON_SIMPLE, crlf, sizeof crlf, 0));
+        assert_string_equal(bh_chunked(DK_CANON_SIMPLE, lf, sizeof lf, 0), want);
+        /* and a CRLF there is not a bare LF: the hash is of the bytes as they are */
+        {
+            unsigned char h[32];
+            unsigned hl;
+            char raw[64];
+
+            memcpy(crlf + sizeof crlf - 2, "\r\n", 2);
+            EVP_Digest(crlf, sizeof crlf, h, &hl, EVP_sha256(), NULL);
+            dk_b64_encode(h, 32, raw);
+            if (crlf[k - 1] != '\r')
+                assert_string_equal(bh_chunked(DK_CANON_SIMPLE, crlf, sizeof crlf, 0), raw);
+        }
+    }
 }
 
 static void test_bare_cr_is_content(void **state)
@@ -431,10 +501,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc6376_345_example),
+        cmocka_unit_test(test_header_canon_differential),
         cmocka_unit_test(test_empty_body),
         cmocka_unit_test(test_rfc_bodies),
         cmocka_unit_test(test_no_final_crlf),
         cmocka_unit_test(test_line_ends_and_chunks),
+        cmocka_unit_test(test_bare_lf_every_position),
         cmocka_unit_test(test_bare_cr_is_content),
         cmocka_unit_test(test_many_blank_lines_and_long_line),
         cmocka_unit_test(test_canon_parse),
