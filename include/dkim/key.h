@@ -9,13 +9,13 @@
 
 #include <openssl/evp.h>
 
+#include "model/keyalg.h"
 #include "util/err.h"
 
 enum dk_alg { DK_ALG_RSA_SHA256, DK_ALG_ED25519_SHA256 };
-enum dk_keytype { DK_KEY_RSA, DK_KEY_ED25519 };
 
 typedef struct dk_key_record {
-    enum dk_keytype type;
+    enum dk_keyalg type;
     bool revoked;       /* p= empty */
     bool testing;       /* t=y */
     bool strict;        /* t=s: i= must use d= exactly */

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "model/keyalg.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/finding.h"
@@ -29,7 +30,6 @@ typedef struct dk_strlist {
     size_t n;
 } dk_strlist;
 
-enum dk_keyalg { DK_KEY_RSA, DK_KEY_ED25519 };
 
 /* Life of a selector (src/rotate moves selectors through these). */
 enum dk_selstate {
