@@ -30,7 +30,6 @@ typedef struct dk_strlist {
     size_t n;
 } dk_strlist;
 
-
 /* Life of a selector (src/rotate moves selectors through these). */
 enum dk_selstate {
     DK_SEL_ACTIVE,  /* signs mail; record published */
