@@ -96,6 +96,8 @@ static int build_model(const wizard *w, dk_model *m, dk_err *e)
     return rc;
 }
 
+/* Review and save: -1 failed or quit, 0 back to the questions, 1 saved and
+ * on to the manager, 2 saved and leave. */
 static int step_summary(ui *u, wizard *w)
 {
     dk_model m;
@@ -133,13 +135,15 @@ static int step_summary(ui *u, wizard *w)
         return -1;
     }
     dk_model_free(&m);
-    (void)ui_message(u, _("dkimctl setup - saved"),
-                     _("The model is saved.\n\nNext steps:\n"
-                       "  dkimctl keygen    make the key and print its DNS record\n"
-                       "  dkimctl records   all DNS records (DKIM, SPF, DMARC)\n"
-                       "  dkimctl plan      what would change on this host\n\n"
-                       "Run dkimctl again to manage domains and selectors."),
-                     _("Enter/q: quit"));
+    if (ui_message(u, _("dkimctl setup - saved"),
+                   _("The model is saved.\n\nThe manager comes next; in this order:\n"
+                     "  1. Make missing keys\n"
+                     "  2. Show the DNS records to publish, and publish them\n"
+                     "  3. Review what apply would change, then apply it\n"
+                     "  4. Send a test message through Postfix: the proof that mail leaves "
+                     "signed\n"),
+                   _("Enter: continue   q: quit")) == UI_QUIT)
+        return 2; /* saved; the user leaves here */
     return 1;
 }
 
@@ -199,8 +203,10 @@ int ui_wizard(ui *u)
             int s = step_summary(u, &w);
             if (s < 0)
                 return 1;
-            if (s > 0)
+            if (s == 2)
                 return 0;
+            if (s > 0)
+                return ui_manager(u); /* the model exists now: manage it */
             r = UI_BACK;
         }
         }

@@ -70,6 +70,8 @@ else
 fi
 T send-keys -t dk Enter
 check "confirms the save" wait_for "The model is saved"
+T send-keys -t dk Enter
+check "the wizard goes on to the manager" wait_for "dkimctl - manager"
 T send-keys -t dk q
 check "exits 0 after saving" wait_for "EXITED=0"
 y=$root/etc/dkimctl/dkimctl.yaml
