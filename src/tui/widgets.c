@@ -254,7 +254,7 @@ enum ui_result ui_view(ui *u, const char *title, const char *text)
                 if (p != NULL)
                     p++;
             }
-            for (int y = 2; p != NULL && *p != '\0' && y < LINES - 1; y++) {
+            for (int y = 2; p != NULL && *p != '\0' && y < LINES - 1;) {
                 const char *nl = strchr(p, '\n');
                 char line[1024];
                 size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
@@ -263,7 +263,8 @@ enum ui_result ui_view(ui *u, const char *title, const char *text)
                     n = sizeof line - 1;
                 memcpy(line, p, n);
                 line[n] = '\0';
-                ui_text(u, y, 2, COLS - 4, UI_NORMAL, false, line);
+                /* long lines wrap rather than lose their end */
+                y += line[0] != '\0' ? ui_text(u, y, 2, COLS - 4, UI_NORMAL, true, line) : 1;
                 p = nl != NULL ? nl + 1 : NULL;
             }
         }
