@@ -49,6 +49,12 @@ int dk_cli_usage(const dk_cli *cli, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Print findings, one per line: "severity: where: what (fix: ...)". */
 void dk_cli_print_findings(const dk_cli *cli, FILE *out, const dk_findings *f);
+/* Load the model (cli->config under cli->root) into m.  On failure print
+ * the reason (with a hint to run init when there is no model yet), leave m
+ * freed and return DK_EXIT_USAGE; DK_EXIT_OK otherwise. */
+struct dk_model;
+int dk_cli_load_model(const dk_cli *cli, struct dk_model *m);
+
 /* --help for a command. */
 void dk_cli_command_help(const dk_cli *cli, const dk_command *c, FILE *out);
 

@@ -223,13 +223,8 @@ int cmd_check(dk_cli *cli, int argc, char **argv)
     o.open_resolver = open_resolver;
     o.open_resolver_ud = &rs;
 
-    if (dk_model_load(&m, &cli->root, cli->config, &err) < 0) {
-        if (err.code == DK_ENOENT)
-            dk_err_prefix(&err, "no model yet (run 'dkimctl init' first): ");
-        dk_cli_error(cli, &err);
-        dk_model_free(&m);
+    if (dk_cli_load_model(cli, &m) != DK_EXIT_OK)
         return DK_EXIT_USAGE;
-    }
     if (o.domain != NULL && dk_model_find_domain(&m, o.domain) == NULL) {
         dk_model_free(&m);
         return dk_cli_usage(cli, "check", "domain %s is not in the model", o.domain);

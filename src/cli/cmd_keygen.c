@@ -103,14 +103,8 @@ int cmd_keygen(dk_cli *cli, int argc, char **argv)
                             "--force replaces keys that may be in use; name the key with "
                             "--selector (and --domain)");
 
-    /* dk_model_load initialises the model, also when it fails */
-    if (dk_model_load(&m, &cli->root, cli->config, &err) < 0) {
-        if (err.code == DK_ENOENT)
-            dk_err_prefix(&err, "no model yet (run 'dkimctl init' first): ");
-        dk_cli_error(cli, &err);
-        dk_model_free(&m);
-        return err.code == DK_ENOENT ? DK_EXIT_USAGE : DK_EXIT_FAIL;
-    }
+    if (dk_cli_load_model(cli, &m) != DK_EXIT_OK)
+        return DK_EXIT_USAGE;
 
     dk_keygen_report_init(&rep);
     dk_records_init(&rs);

@@ -26,12 +26,8 @@ int cmd_plan_prepare(dk_cli *cli, dk_model *m, dk_plan *p, bool reload)
 
     dk_err_clear(&e);
     dk_plan_init(p);
-    /* dk_model_load initialises the model, also when it fails */
-    if (dk_model_load(m, &cli->root, cli->config, &e) < 0) {
-        dk_cli_error(cli, &e);
-        if (e.code == DK_ENOENT)
-            fprintf(stderr, "%s: create the model first: dkimctl init --domain DOMAIN\n",
-                    cli->progname);
+    if (dk_cli_load_model(cli, m) != DK_EXIT_OK) {
+        dk_model_init(m); /* the callers free it */
         return DK_EXIT_USAGE;
     }
     memset(&o, 0, sizeof o);

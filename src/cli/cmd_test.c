@@ -204,13 +204,8 @@ int cmd_test(dk_cli *cli, int argc, char **argv)
     if (optind < argc)
         return dk_cli_usage(cli, "test", "unexpected argument '%s'", argv[optind]);
 
-    if (dk_model_load(&m, &cli->root, cli->config, &err) < 0) {
-        if (err.code == DK_ENOENT)
-            dk_err_prefix(&err, "no model yet (run 'dkimctl init' first): ");
-        dk_cli_error(cli, &err);
-        dk_model_free(&m);
+    if (dk_cli_load_model(cli, &m) != DK_EXIT_OK)
         return DK_EXIT_USAGE;
-    }
     res = dk_resolver_new(cli->resolver, DNS_TIMEOUT_MS, &err);
     if (res == NULL) {
         dk_err_prefix(&err, "resolver: ");

@@ -73,6 +73,21 @@ void dk_cli_print_findings(const dk_cli *cli, FILE *out, const dk_findings *f)
     }
 }
 
+int dk_cli_load_model(const dk_cli *cli, dk_model *m)
+{
+    dk_err e;
+
+    dk_err_clear(&e);
+    /* dk_model_load initialises the model, also when it fails */
+    if (dk_model_load(m, &cli->root, cli->config, &e) == 0)
+        return DK_EXIT_OK;
+    if (e.code == DK_ENOENT)
+        dk_err_prefix(&e, "no model yet (run 'dkimctl init --domain DOMAIN' first): ");
+    dk_cli_error(cli, &e);
+    dk_model_free(m);
+    return DK_EXIT_USAGE;
+}
+
 void dk_cli_command_help(const dk_cli *cli, const dk_command *c, FILE *out)
 {
     fprintf(out, "usage: %s [global options] %s %s\n\n%s\n", cli->progname, c->name, c->args,
