@@ -30,30 +30,6 @@ static int kfail(char *why, size_t wlen, const char *fmt, ...)
     return -1;
 }
 
-/* Does the colon-separated list hold item?  Items are trimmed of FWS. */
-static bool list_has(const char *s, size_t len, const char *item)
-{
-    size_t il = strlen(item), i = 0;
-
-    while (i <= len) {
-        size_t j = i, a, b;
-
-        while (j < len && s[j] != ':')
-            j++;
-        a = i;
-        b = j;
-        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
-            a++;
-        while (b > a &&
-               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
-            b--;
-        if (b - a == il && memcmp(s + a, item, il) == 0)
-            return true;
-        i = j + 1;
-    }
-    return false;
-}
-
 void dk_key_record_free(dk_key_record *k)
 {
     if (k == NULL)
@@ -87,14 +63,15 @@ int dk_key_record_parse(dk_key_record *k, const char *txt, size_t len, char *why
         return kfail(why, wlen, "key record: unknown key type k=%.*s (rsa or ed25519)",
                      (int)(kt->vlen > 32 ? 32 : kt->vlen), kt->val);
     h = dk_tags_get(&t, "h");
-    k->sha256_ok = h == NULL || list_has(h->val, h->vlen, "sha256");
+    k->sha256_ok = h == NULL || dk_colon_list_has(h->val, h->vlen, "sha256", false);
     s = dk_tags_get(&t, "s");
-    if (s != NULL && !list_has(s->val, s->vlen, "*") && !list_has(s->val, s->vlen, "email"))
+    if (s != NULL && !dk_colon_list_has(s->val, s->vlen, "*", false) &&
+        !dk_colon_list_has(s->val, s->vlen, "email", false))
         return kfail(why, wlen, "key record: service type s= does not include email");
     fl = dk_tags_get(&t, "t");
     if (fl != NULL) {
-        k->testing = list_has(fl->val, fl->vlen, "y");
-        k->strict = list_has(fl->val, fl->vlen, "s");
+        k->testing = dk_colon_list_has(fl->val, fl->vlen, "y", false);
+        k->strict = dk_colon_list_has(fl->val, fl->vlen, "s", false);
     }
     p = dk_tags_get(&t, "p");
     if (p == NULL)

@@ -343,3 +343,26 @@ bool dk_domain_ok(const char *s, size_t len, char *why, size_t wlen)
     }
     return true;
 }
+
+bool dk_colon_list_has(const char *s, size_t len, const char *item, bool nocase)
+{
+    size_t il = strlen(item), i = 0;
+
+    while (i <= len) {
+        size_t j = i, a, b;
+
+        while (j < len && s[j] != ':')
+            j++;
+        a = i;
+        b = j;
+        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
+            a++;
+        while (b > a &&
+               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
+            b--;
+        if (nocase ? dk_eqi(s + a, b - a, item, il) : b - a == il && memcmp(s + a, item, il) == 0)
+            return true;
+        i = j + 1;
+    }
+    return false;
+}

@@ -175,29 +175,6 @@ static uint64_t num(const dk_tag *t)
     return n;
 }
 
-static bool hlist_has(const char *s, size_t len, const char *name)
-{
-    size_t nl = strlen(name), i = 0;
-
-    while (i <= len) {
-        size_t j = i, a, b;
-
-        while (j < len && s[j] != ':')
-            j++;
-        a = i;
-        b = j;
-        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
-            a++;
-        while (b > a &&
-               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
-            b--;
-        if (dk_eqi(s + a, b - a, name, nl))
-            return true;
-        i = j + 1;
-    }
-    return false;
-}
-
 /* Every name in the h= list non-empty and without inner FWS; *from says
  * whether From is one of them.  One pass. */
 static bool hlist_ok(const char *s, size_t len, bool *from)
@@ -336,7 +313,7 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
         return false;
     }
     t = g->tg[T_Q];
-    if (t != NULL && !hlist_has(t->val, t->vlen, "dns/txt")) {
+    if (t != NULL && !dk_colon_list_has(t->val, t->vlen, "dns/txt", true)) {
         setres(r, DK_RES_PERMERROR, "query method q= is not dns/txt");
         return false;
     }
@@ -765,57 +742,42 @@ const char *dk_result_name(enum dk_result r)
     return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "permerror";
 }
 
+/* Append to out[*o..size); false when it does not fit. */
+static bool __attribute__((format(printf, 4, 5)))
+put(char *out, size_t size, size_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(out + *o, size - *o, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size - *o)
+        return false;
+    *o += (size_t)n;
+    return true;
+}
+
 int dk_auth_results(const dk_verify_result *res, const char *authserv, char *out, size_t size)
 {
     size_t o = 0;
-    int n;
 
-    n = snprintf(out, size, "%s", authserv);
-    if (n < 0 || (size_t)n >= size)
+    if (!put(out, size, &o, "%s", authserv))
         return -1;
-    o = (size_t)n;
-    if (res->nsig == 0) {
-        n = snprintf(out + o, size - o, "; dkim=none");
-        return (n < 0 || (size_t)n >= size - o) ? -1 : 0;
-    }
+    if (res->nsig == 0)
+        return put(out, size, &o, "; dkim=none") ? 0 : -1;
     for (size_t k = 0; k < res->nsig; k++) {
         const dk_sig_result *r = &res->sig[k];
+        const struct {
+            const char *tag, *val;
+        } props[] = {{"d", r->d}, {"i", r->i}, {"s", r->s}, {"a", r->a}, {"b", r->b}};
 
-        n = snprintf(out + o, size - o, ";\r\n\tdkim=%s (%s)", dk_result_name(r->result),
-                     r->reason);
-        if (n < 0 || (size_t)n >= size - o)
+        if (!put(out, size, &o, ";\r\n\tdkim=%s (%s)", dk_result_name(r->result), r->reason))
             return -1;
-        o += (size_t)n;
-        if (r->d[0] != '\0') {
-            n = snprintf(out + o, size - o, " header.d=%s", r->d);
-            if (n < 0 || (size_t)n >= size - o)
+        for (size_t j = 0; j < sizeof props / sizeof props[0]; j++)
+            if (props[j].val[0] != '\0' &&
+                !put(out, size, &o, " header.%s=%s", props[j].tag, props[j].val))
                 return -1;
-            o += (size_t)n;
-        }
-        if (r->i[0] != '\0') {
-            n = snprintf(out + o, size - o, " header.i=%s", r->i);
-            if (n < 0 || (size_t)n >= size - o)
-                return -1;
-            o += (size_t)n;
-        }
-        if (r->s[0] != '\0') {
-            n = snprintf(out + o, size - o, " header.s=%s", r->s);
-            if (n < 0 || (size_t)n >= size - o)
-                return -1;
-            o += (size_t)n;
-        }
-        if (r->a[0] != '\0') {
-            n = snprintf(out + o, size - o, " header.a=%s", r->a);
-            if (n < 0 || (size_t)n >= size - o)
-                return -1;
-            o += (size_t)n;
-        }
-        if (r->b[0] != '\0') {
-            n = snprintf(out + o, size - o, " header.b=%s", r->b);
-            if (n < 0 || (size_t)n >= size - o)
-                return -1;
-            o += (size_t)n;
-        }
     }
     return 0;
 }
