@@ -55,6 +55,10 @@ void dk_cli_print_findings(const dk_cli *cli, FILE *out, const dk_findings *f);
 struct dk_model;
 int dk_cli_load_model(const dk_cli *cli, struct dk_model *m);
 
+/* --domain VALUE: validated into out (A-label, DK_DOMAIN_MAX bytes).  On a
+ * bad name print why and return false (the caller exits DK_EXIT_USAGE). */
+bool dk_cli_opt_domain(const dk_cli *cli, const char *value, char *out, size_t size);
+
 /* --help for a command. */
 void dk_cli_command_help(const dk_cli *cli, const dk_command *c, FILE *out);
 

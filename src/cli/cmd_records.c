@@ -34,10 +34,8 @@ int cmd_records(dk_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case OPT_DOMAIN:
-            if (dk_name_domain(optarg, "--domain", domain, sizeof domain, &err) < 0) {
-                dk_cli_error(cli, &err);
+            if (!dk_cli_opt_domain(cli, optarg, domain, sizeof domain))
                 return DK_EXIT_USAGE;
-            }
             dom = domain;
             break;
         case OPT_FORMAT:

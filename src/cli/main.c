@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "model/model.h"
+#include "model/name.h"
 #include "tui/tui.h"
 #include "util/i18n.h"
 #include "util/log.h"
@@ -71,6 +72,16 @@ void dk_cli_print_findings(const dk_cli *cli, FILE *out, const dk_findings *f)
             fprintf(out, " (fix: %s)", x->fix);
         fputc('\n', out);
     }
+}
+
+bool dk_cli_opt_domain(const dk_cli *cli, const char *value, char *out, size_t size)
+{
+    dk_err e;
+
+    if (dk_name_domain(value, "--domain", out, size, &e) == 0)
+        return true;
+    dk_cli_error(cli, &e);
+    return false;
 }
 
 int dk_cli_load_model(const dk_cli *cli, dk_model *m)
