@@ -23,6 +23,7 @@ typedef struct dk_key_record {
     unsigned bits;      /* RSA modulus size */
     EVP_PKEY *pkey;     /* NULL when revoked */
     EVP_PKEY_CTX *vctx; /* RSA: a verify context set up once (PKCS#1, SHA-256) */
+    EVP_MD_CTX *edctx;  /* Ed25519: a one-shot verify context set up once */
 } dk_key_record;
 
 /* Parse a TXT record.  Returns 0, or -1 with a reason (a permerror). */

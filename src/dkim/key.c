@@ -35,6 +35,7 @@ void dk_key_record_free(dk_key_record *k)
     if (k == NULL)
         return;
     EVP_PKEY_CTX_free(k->vctx);
+    EVP_MD_CTX_free(k->edctx);
     EVP_PKEY_free(k->pkey);
     memset(k, 0, sizeof *k);
 }
@@ -86,9 +87,14 @@ int dk_key_record_parse(dk_key_record *k, const char *txt, size_t len, char *why
     if (k->type == DK_KEY_ED25519) {
         if (n != 32)
             return kfail(why, wlen, "key record: Ed25519 key of %ld bytes (a raw 32-byte key)", n);
-        k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, der, 32);
+        k->pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, der, 32);
         if (k->pkey == NULL)
             return kfail(why, wlen, "key record: bad Ed25519 key");
+        k->edctx = EVP_MD_CTX_new();
+        if (k->edctx == NULL || EVP_DigestVerifyInit(k->edctx, NULL, NULL, NULL, k->pkey) != 1) {
+            dk_key_record_free(k);
+            return kfail(why, wlen, "key record: OpenSSL refused the Ed25519 key");
+        }
         return 0;
     }
     {
@@ -143,7 +149,7 @@ static EVP_PKEY *ed25519_pkcs8(const char *pem, size_t len)
         dk_wipe(der, sizeof der);
         return NULL;
     }
-    k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, der + 16, 32);
+    k = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, der + 16, 32);
     dk_wipe(der, sizeof der);
     return k;
 }

@@ -246,6 +246,11 @@ dk_signer *dk_signer_new(const dk_sign_opts *o, EVP_PKEY *key, dk_err *e)
             dk_err_set(e, DK_ECRYPTO, "OpenSSL refused the RSA key for signing");
             goto fail;
         }
+    } else if (EVP_DigestSignInit(s->edmd, NULL, NULL, NULL, key) <= 0) {
+        /* Ed25519: one-shot signing context, set up once and reused */
+        s->key = NULL;
+        dk_err_set(e, DK_ECRYPTO, "OpenSSL refused the Ed25519 key for signing");
+        goto fail;
     }
     return s;
 fail:
@@ -381,9 +386,15 @@ static int sign_common(dk_signer *s, dk_buf *out, dk_err *e, const char *mem, si
         if (EVP_PKEY_sign(s->sctx, sig, &siglen, hh, 32) <= 0)
             return dk_err_set(e, DK_ECRYPTO, "RSA signing failed");
     } else {
-        if (EVP_DigestSignInit(s->edmd, NULL, NULL, NULL, s->key) <= 0 ||
-            EVP_DigestSign(s->edmd, sig, &siglen, hh, 32) <= 0)
-            return dk_err_set(e, DK_ECRYPTO, "Ed25519 signing failed");
+        /* the context set up in dk_signer_new signs again and again
+         * (one-shot Ed25519 keeps no state between calls); should a
+         * library refuse a second use, it is set up afresh */
+        if (EVP_DigestSign(s->edmd, sig, &siglen, hh, 32) <= 0) {
+            siglen = sizeof sig;
+            if (EVP_DigestSignInit(s->edmd, NULL, NULL, NULL, s->key) <= 0 ||
+                EVP_DigestSign(s->edmd, sig, &siglen, hh, 32) <= 0)
+                return dk_err_set(e, DK_ECRYPTO, "Ed25519 signing failed");
+        }
     }
     {
         size_t bl = dk_b64_encode(sig, siglen, b64), k = 0;

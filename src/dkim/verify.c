@@ -50,7 +50,7 @@ struct dk_verifier {
     dk_msg msg;
     dk_buf scratch, sigbuf;
     EVP_MD_CTX *md[DK_VERIFY_MAX_SIGS];
-    EVP_MD_CTX *hmd, *edmd;
+    EVP_MD_CTX *hmd;
     EVP_MD *sha;
     dk_body_canon canon[DK_VERIFY_MAX_SIGS];
     uint64_t climit[DK_VERIFY_MAX_SIGS];
@@ -79,9 +79,8 @@ dk_verifier *dk_verifier_new(dk_resolver *r, dk_err *e)
             goto fail;
     }
     v->hmd = EVP_MD_CTX_new();
-    v->edmd = EVP_MD_CTX_new();
     v->sha = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (v->hmd == NULL || v->edmd == NULL || v->sha == NULL)
+    if (v->hmd == NULL || v->sha == NULL)
         goto fail;
     return v;
 fail:
@@ -97,7 +96,6 @@ void dk_verifier_free(dk_verifier *v)
     for (size_t k = 0; k < DK_VERIFY_MAX_SIGS; k++)
         EVP_MD_CTX_free(v->md[k]);
     EVP_MD_CTX_free(v->hmd);
-    EVP_MD_CTX_free(v->edmd);
     EVP_MD_free(v->sha);
     for (size_t k = 0; k < CACHE_SIZE; k++)
         dk_key_record_free(&v->cache[k].rec);
@@ -603,8 +601,17 @@ static void finish_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, const u
     if (g->alg == DK_ALG_RSA_SHA256) {
         ok = EVP_PKEY_verify(g->key->vctx, g->bv, (size_t)g->bl, hh, 32) == 1;
     } else {
-        ok = EVP_DigestVerifyInit(v->edmd, NULL, NULL, NULL, g->key->pkey) == 1 &&
-             EVP_DigestVerify(v->edmd, g->bv, (size_t)g->bl, hh, 32) == 1;
+        /* the key's own context, set up when the record was parsed: a
+         * cached key verifies batch after batch without a new set-up */
+        int rv = EVP_DigestVerify(g->key->edctx, g->bv, (size_t)g->bl, hh, 32);
+
+        if (rv < 0) {
+            /* an error, not a mismatch: set the context up afresh once */
+            rv = EVP_DigestVerifyInit(g->key->edctx, NULL, NULL, NULL, g->key->pkey) == 1
+                     ? EVP_DigestVerify(g->key->edctx, g->bv, (size_t)g->bl, hh, 32)
+                     : 0;
+        }
+        ok = rv == 1;
     }
     if (ok && !r->testing && extra[0] == '\0') {
         r->result = DK_RES_PASS;

@@ -903,6 +903,82 @@ static void test_key_cache(void **state)
     free(m);
 }
 
+/* Ed25519 signing and verifying contexts are set up once (signer, cached
+ * key) and reused for every message: a second use must give the same
+ * bytes as a fresh one, and a failed check must not spoil the next. */
+static char *sign_again(dk_signer *s, const char *msg)
+{
+    dk_buf out;
+    dk_err e;
+    char *r;
+
+    dk_buf_init(&out, 0);
+    if (dk_sign_mem(s, msg, strlen(msg), &out, &e) < 0)
+        fail_msg("sign: %s", e.msg);
+    r = malloc(out.len + strlen(msg) + 1);
+    memcpy(r, out.data, out.len);
+    strcpy(r + out.len, msg);
+    dk_buf_free(&out);
+    return r;
+}
+
+static void test_reused_contexts(void **state)
+{
+    static const dk_dns_ops ops = {.txt = stub_txt};
+    char *other = replace(base_msg, "Is dinner ready?", "Lunch?");
+    char *fresh = sign_with(ed_key, DK_ALG_ED25519_SHA256, "ed", base_msg, NULL, 0);
+    char *a1, *b, *a2, *bad;
+    dk_sign_opts o;
+    dk_signer *s;
+    dk_err e;
+    dk_resolver *res;
+    dk_verifier *v;
+    dk_verify_result r;
+
+    (void)state;
+    memset(&o, 0, sizeof o);
+    o.domain = "example.com";
+    o.selector = "ed";
+    o.alg = DK_ALG_ED25519_SHA256;
+    o.hcanon = DK_CANON_RELAXED;
+    o.bcanon = DK_CANON_SIMPLE;
+    o.now = NOW;
+    s = dk_signer_new(&o, EVP_PKEY_dup(ed_key), &e);
+    assert_non_null(s);
+    a1 = sign_again(s, base_msg);
+    b = sign_again(s, other);
+    a2 = sign_again(s, base_msg);
+    dk_signer_free(s);
+    /* Ed25519 is deterministic: the same message gives the same b= */
+    assert_string_equal(a1, fresh);
+    assert_string_equal(a2, fresh);
+    assert_string_not_equal(a1, b);
+
+    res = dk_resolver_new_stub(&ops, NULL, &e);
+    v = dk_verifier_new(res, &e);
+    assert_non_null(v);
+    dk_verifier_set_time(v, NOW);
+    queries = 0;
+    bad = replace(b, "Subject: Lunch?", "Subject: Dinner?");
+    assert_int_equal(dk_verify_mem(v, a1, strlen(a1), &r, &e), 0);
+    expect(&r, 0, DK_RES_PASS, "verified");
+    assert_int_equal(dk_verify_mem(v, bad, strlen(bad), &r, &e), 0);
+    expect(&r, 0, DK_RES_FAIL, "signature did not verify");
+    assert_int_equal(dk_verify_mem(v, b, strlen(b), &r, &e), 0);
+    expect(&r, 0, DK_RES_PASS, "verified");
+    assert_int_equal(dk_verify_mem(v, a2, strlen(a2), &r, &e), 0);
+    expect(&r, 0, DK_RES_PASS, "verified");
+    assert_int_equal(queries, 1); /* one cached key did all four */
+    dk_verifier_free(v);
+    dk_resolver_free(res);
+    free(other);
+    free(fresh);
+    free(a1);
+    free(b);
+    free(a2);
+    free(bad);
+}
+
 /* ---- RFC 8463 Appendix A --------------------------------------------------------------- */
 
 static void test_rfc8463_appendix_a(void **state)
@@ -986,6 +1062,7 @@ int main(void)
         cmocka_unit_test_setup(test_ed25519_key_forms, setup),
         cmocka_unit_test_setup(test_rsa_512_fails, setup),
         cmocka_unit_test_setup(test_txt_records, setup),
+        cmocka_unit_test_setup(test_reused_contexts, setup),
         cmocka_unit_test_setup(test_key_cache, setup),
         cmocka_unit_test_setup(test_rfc8463_appendix_a, setup),
     };
