@@ -59,6 +59,19 @@ int dk_cli_load_model(const dk_cli *cli, struct dk_model *m);
  * bad name print why and return false (the caller exits DK_EXIT_USAGE). */
 bool dk_cli_opt_domain(const dk_cli *cli, const char *value, char *out, size_t size);
 
+/* --stats of sign and verify: after the batch, one line
+ *   "<cmd>: n=N ok=N fail=N loop_s=S msgs_per_s=R"
+ * where loop_s is the monotonic time from just before the first message
+ * is opened to just after the last result is written and flushed (key
+ * lookups, reading, hashing, signing or verifying and output included;
+ * start-up and option parsing not). */
+typedef struct dk_cli_stats {
+    double t0;
+    unsigned long n, ok, fail;
+} dk_cli_stats;
+void dk_cli_stats_start(dk_cli_stats *st);
+void dk_cli_stats_print(const dk_cli_stats *st, const char *cmd, FILE *out);
+
 /* --help for a command. */
 void dk_cli_command_help(const dk_cli *cli, const dk_command *c, FILE *out);
 

@@ -18,7 +18,7 @@
 
 const char cmd_sign_args[] =
     "--domain D --selector S --key FILE [--algorithm rsa-sha256|ed25519-sha256]"
-    " [--canon relaxed/simple] [--out DIR | --sigs FILE] [FILE...]";
+    " [--canon relaxed/simple] [--out DIR | --sigs FILE] [--stats] [FILE...]";
 const char cmd_sign_help[] =
     "  --domain D         signing domain (d=)\n"
     "  --selector S       selector (s=)\n"
@@ -31,6 +31,8 @@ const char cmd_sign_help[] =
     "  --header NAME      sign this header field too when present (repeatable)\n"
     "  --oversign NAME    sign NAME once more than present (From and Content-Type always are)\n"
     "  --timestamp T      t= value instead of the current time\n"
+    "  --stats            after the batch, one line 'sign: n= ok= fail= loop_s= msgs_per_s='\n"
+    "                     (stdout; stderr when stdout carries the signed message)\n"
     "\nNo FILE: the message on stdin is written signed to stdout.  h= covers From, To, Cc,\n"
     "Subject, Date, Message-ID, MIME-Version, Content-Type, Content-Transfer-Encoding,\n"
     "Reply-To, In-Reply-To and References where present; l= is never used.\n"
@@ -158,7 +160,8 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
         O_EXPIRE,
         O_HEADER,
         O_TIME,
-        O_OVER
+        O_OVER,
+        O_STATS
     };
     static const struct option opts[] = {
         {"domain", required_argument, NULL, O_DOMAIN},
@@ -172,6 +175,7 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
         {"header", required_argument, NULL, O_HEADER},
         {"timestamp", required_argument, NULL, O_TIME},
         {"oversign", required_argument, NULL, O_OVER},
+        {"stats", no_argument, NULL, O_STATS},
         {NULL, 0, NULL, 0},
     };
     dk_sign_opts o;
@@ -182,6 +186,8 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
     dk_buf field;
     FILE *sf = NULL;
     int c, rc = DK_EXIT_OK;
+    bool stats = false;
+    dk_cli_stats sum;
 
     memset(&o, 0, sizeof o);
     o.alg = DK_ALG_RSA_SHA256;
@@ -232,6 +238,9 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
             if (errno != 0 || *end != '\0' || o.now <= 0)
                 return dk_cli_usage(cli, "sign", "--timestamp: '%s' (seconds since 1970)", optarg);
             break;
+        case O_STATS:
+            stats = true;
+            break;
         case O_OVER:
             if (o.nover == MAX_EXTRA)
                 return dk_cli_usage(cli, "sign", "--oversign: at most %d", MAX_EXTRA);
@@ -279,11 +288,13 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
             return DK_EXIT_USAGE;
         }
     }
+    dk_cli_stats_start(&sum);
     if (optind >= argc) {
         /* stdin */
-        bool lf = false;
+        bool lf = false, good = false;
         int fd = spool_stdin();
 
+        sum.n++;
         if (fd < 0) {
             dk_err_errno(&err, errno, "reading standard input");
             dk_cli_error(cli, &err);
@@ -294,11 +305,16 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
         } else if (sf != NULL) {
             if (fprintf(sf, "# -\n") < 0 || fwrite(field.data, 1, field.len, sf) != field.len)
                 rc = DK_EXIT_USAGE;
+            else
+                good = true;
         } else if (write_field(STDOUT_FILENO, &field, lf) < 0 || copy_fd(fd, STDOUT_FILENO) < 0) {
             dk_err_errno(&err, errno, "writing standard output");
             dk_cli_error(cli, &err);
             rc = DK_EXIT_USAGE;
+        } else {
+            good = true;
         }
+        sum.ok += good;
         if (fd >= 0)
             close(fd);
     }
@@ -307,6 +323,7 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
         bool lf = false;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+        sum.n++;
         if (fd < 0) {
             dk_err_errno(&err, errno, "%s", path);
             dk_cli_error(cli, &err);
@@ -330,10 +347,13 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
                 close(fd);
                 break;
             }
+            sum.ok++;
         } else if (outdir != NULL) {
             if (write_signed(outdir, base_name(path), fd, &field, lf, &err) < 0) {
                 dk_cli_error(cli, &err);
                 rc = DK_EXIT_USAGE;
+            } else {
+                sum.ok++;
             }
         } else {
             fflush(stdout);
@@ -341,6 +361,8 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
                 dk_err_errno(&err, errno, "writing standard output");
                 dk_cli_error(cli, &err);
                 rc = DK_EXIT_USAGE;
+            } else {
+                sum.ok++;
             }
         }
         close(fd);
@@ -349,8 +371,17 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
         dk_err_errno(&err, errno, "writing %s", sigs);
         dk_cli_error(cli, &err);
         rc = DK_EXIT_USAGE;
+        sum.ok = 0; /* the file may hold none of them */
     } else if (sf == stdout && fflush(stdout) != 0) {
         rc = DK_EXIT_USAGE;
+        sum.ok = 0;
+    }
+    if (stats) {
+        /* a message on stdout, or the fields on it: the line goes to stderr */
+        bool msgs_on_stdout = sf == stdout || (sf == NULL && outdir == NULL);
+
+        sum.fail = sum.n - sum.ok;
+        dk_cli_stats_print(&sum, "sign", msgs_on_stdout ? stderr : stdout);
     }
     dk_buf_free(&field);
     dk_signer_free(s);

@@ -15,6 +15,8 @@
 const char cmd_verify_help[] =
     "  --resolver H[@P]   DNS server for key lookups (default: the global --resolver, else\n"
     "                     the system's)\n"
+    "  --stats            after the last line, one more: 'verify: n= ok= fail= loop_s=\n"
+    "                     msgs_per_s=' (ok: messages with a passing signature)\n"
     "\nOne line per message ('-' is stdin; no FILE reads stdin):\n"
     "  <file>: dkim=<result> header.d=<d> header.s=<s> header.a=<a> (<reason>)\n"
     "with up to 8 signatures separated by '; '.  Results: pass, fail, neutral, policy,\n"
@@ -67,6 +69,7 @@ int cmd_verify(dk_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"resolver", required_argument, NULL, 'r'},
+        {"stats", no_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const char *resolver = cli->resolver;
@@ -77,12 +80,16 @@ int cmd_verify(dk_cli *cli, int argc, char **argv)
     static const char *const dash[] = {"-"};
     const char *const *files;
     int nfiles;
+    bool stats = false;
+    dk_cli_stats st;
 
     dk_err_clear(&err);
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'r')
             resolver = optarg;
+        else if (c == 's')
+            stats = true;
         else
             return dk_cli_usage(cli, "verify", "unknown option");
     }
@@ -105,11 +112,13 @@ int cmd_verify(dk_cli *cli, int argc, char **argv)
         files = dash;
         nfiles = 1;
     }
+    dk_cli_stats_start(&st);
     for (int i = 0; i < nfiles; i++) {
         dk_verify_result r;
         bool std = strcmp(files[i], "-") == 0;
         int fd = std ? STDIN_FILENO : open(files[i], O_RDONLY | O_CLOEXEC);
 
+        st.n++;
         if (fd < 0) {
             dk_err_errno(&err, errno, "%s", files[i]);
             dk_cli_error(cli, &err);
@@ -122,7 +131,9 @@ int cmd_verify(dk_cli *cli, int argc, char **argv)
             rc = DK_EXIT_USAGE;
         } else {
             print_result(stdout, files[i], &r);
-            if (!dk_verify_passed(&r) && rc == DK_EXIT_OK)
+            if (dk_verify_passed(&r))
+                st.ok++;
+            else if (rc == DK_EXIT_OK)
                 rc = DK_EXIT_FAIL;
         }
         if (!std)
@@ -130,6 +141,10 @@ int cmd_verify(dk_cli *cli, int argc, char **argv)
     }
     if (fflush(stdout) != 0)
         rc = DK_EXIT_USAGE;
+    if (stats) {
+        st.fail = st.n - st.ok;
+        dk_cli_stats_print(&st, "verify", stdout);
+    }
     dk_verifier_free(v);
     dk_resolver_free(res);
     return rc;

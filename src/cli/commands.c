@@ -36,8 +36,8 @@ const dk_command dk_commands[] = {
      cmd_test_help, cmd_test},
     {"sign", cmd_sign_args, "DKIM-sign messages (stdin to stdout without FILE)", cmd_sign_help,
      cmd_sign},
-    {"verify", "[--resolver HOST[@PORT]] [FILE...]", "verify DKIM signatures, one line per message",
-     cmd_verify_help, cmd_verify},
+    {"verify", "[--resolver HOST[@PORT]] [--stats] [FILE...]",
+     "verify DKIM signatures, one line per message", cmd_verify_help, cmd_verify},
     {"version", "", "print the version", "", cmd_version},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -344,4 +344,37 @@ dead=$(dns_free_port)
 rc=$?
 [ $rc -eq 1 ] && grep -q 'dkim=temperror' "$S/out" && ok "no DNS answer is temperror" ||
     notok "no DNS answer is temperror" "rc=$rc $(cat "$S/out")"
+# --stats: one summary line whose counts match the results
+good="$S/ours/rsa/relaxed-simple/plain.eml"
+"$DKIMCTL" verify --stats --resolver "$DNS_SPEC" "$good" "$S/bad2.eml" "$S/in/plain.eml" "$S/missing.eml" \
+    >"$S/out" 2>"$S/err"
+rc=$?
+last=$(tail -n 1 "$S/out")
+if [ $rc -eq 2 ] && [ "$(wc -l <"$S/out")" -eq 4 ] &&
+    echo "$last" | grep -Eq '^verify: n=4 ok=1 fail=3 loop_s=[0-9]+\.[0-9]{4} msgs_per_s=[0-9.]+$'; then
+    ok "verify --stats counts 4 messages, 1 passing, after the result lines"
+else
+    notok "verify --stats counts 4 messages, 1 passing" "rc=$rc $(cat "$S/out" "$S/err")"
+fi
+"$DKIMCTL" verify --resolver "$DNS_SPEC" "$good" >"$S/out" 2>&1
+[ "$(wc -l <"$S/out")" -eq 1 ] && ! grep -q 'loop_s=' "$S/out" && ok "verify without --stats prints no summary" ||
+    notok "verify without --stats prints no summary" "$(cat "$S/out")"
+printf 'Subject: no From\r\n\r\nbody\r\n' >"$S/nofrom.eml"
+"$DKIMCTL" sign --stats --domain example.test --selector rsa --key "$S/rsa.pem" --sigs "$S/sigs.txt" \
+    "$S/in/plain.eml" "$S/nofrom.eml" "$S/in/plain.eml" >"$S/out" 2>"$S/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -Eq '^sign: n=3 ok=2 fail=1 loop_s=[0-9.]+ msgs_per_s=[0-9.]+$' "$S/out" &&
+    [ "$(grep -c '^# plain.eml$' "$S/sigs.txt")" -eq 2 ]; then
+    ok "sign --stats --sigs: n=3 ok=2 fail=1 on stdout"
+else
+    notok "sign --stats --sigs: n=3 ok=2 fail=1 on stdout" "rc=$rc $(cat "$S/out" "$S/err")"
+fi
+"$DKIMCTL" sign --stats --domain example.test --selector rsa --key "$S/rsa.pem" <"$S/in/plain.eml" \
+    >"$S/stdin2.eml" 2>"$S/err"
+if grep -Eq '^sign: n=1 ok=1 fail=0 ' "$S/err" && ! grep -q 'loop_s=' "$S/stdin2.eml" &&
+    "$PY" "$S/pyverify.py" "$DNS_PORT" "$S/stdin2.eml" >"$S/out" 2>&1; then
+    ok "sign --stats to stdout: the summary goes to stderr, the message stays intact"
+else
+    notok "sign --stats to stdout: the summary goes to stderr" "$(cat "$S/err" "$S/out")"
+fi
 dns_stop
