@@ -13,6 +13,7 @@
 #include "util/mem.h"
 
 #define CACHE_SIZE 32
+_Static_assert(CACHE_SIZE > DK_VERIFY_MAX_SIGS, "a message's keys must fit the cache");
 
 /* the tags a verifier looks at, found in one pass */
 enum { T_V, T_A, T_B, T_BH, T_D, T_H, T_S, T_C, T_Q, T_I, T_L, T_T, T_X, T_N };
@@ -420,7 +421,20 @@ static bool parse_sig(dk_verifier *v, struct vsig *g, dk_sig_result *r, long lon
     return true;
 }
 
-static const struct cache_ent *get_key(dk_verifier *v, const char *name)
+/* Does one of the message's signatures before `upto` hold this entry's key? */
+static bool key_in_use(const dk_verifier *v, const struct cache_ent *c, size_t upto)
+{
+    for (size_t j = 0; j < upto; j++) {
+        if (v->vs[j].key == &c->rec)
+            return true;
+    }
+    return false;
+}
+
+/* The key record for name, from the cache or DNS.  A new entry takes the
+ * oldest slot that no earlier signature of this message (vs[0..upto))
+ * still uses: with CACHE_SIZE > DK_VERIFY_MAX_SIGS there always is one. */
+static const struct cache_ent *get_key(dk_verifier *v, const char *name, size_t upto)
 {
     struct cache_ent *c;
     dk_dns_txt_answer a;
@@ -430,6 +444,8 @@ static const struct cache_ent *get_key(dk_verifier *v, const char *name)
         if (v->cache[k].used && strcmp(v->cache[k].name, name) == 0)
             return &v->cache[k];
     }
+    while (key_in_use(v, &v->cache[v->cnext], upto))
+        v->cnext = (v->cnext + 1) % CACHE_SIZE;
     c = &v->cache[v->cnext];
     v->cnext = (v->cnext + 1) % CACHE_SIZE;
     dk_key_record_free(&c->rec);
@@ -488,9 +504,10 @@ static const struct cache_ent *get_key(dk_verifier *v, const char *name)
     return c;
 }
 
-/* Key lookup and the checks that need the key. */
-static void key_checks(dk_verifier *v, struct vsig *g, dk_sig_result *r)
+/* Key lookup and the checks that need the key; g is v->vs[idx]. */
+static void key_checks(dk_verifier *v, size_t idx, dk_sig_result *r)
 {
+    struct vsig *g = &v->vs[idx];
     char name[300];
     const dk_tag *d = g->tg[T_D], *s = g->tg[T_S];
     const struct cache_ent *c;
@@ -503,7 +520,7 @@ static void key_checks(dk_verifier *v, struct vsig *g, dk_sig_result *r)
     for (size_t k = 0; k < d->vlen; k++)
         name[n++] = (char)((d->val[k] >= 'A' && d->val[k] <= 'Z') ? d->val[k] + 32 : d->val[k]);
     name[n] = '\0';
-    c = get_key(v, name);
+    c = get_key(v, name, idx);
     if (c->res != DK_RES_PASS) {
         setres(r, c->res, "%s", c->reason);
         g->active = false;
@@ -660,7 +677,7 @@ static int verify_common(dk_verifier *v, dk_verify_result *res, const char *mem,
             g->active = false;
             continue;
         }
-        key_checks(v, g, &res->sig[k]);
+        key_checks(v, k, &res->sig[k]);
         if (!g->active)
             continue;
         g->canon = canon_for(v, g->bc, g->l);

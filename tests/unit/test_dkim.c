@@ -979,6 +979,55 @@ static void test_reused_contexts(void **state)
     free(bad);
 }
 
+/* A full key cache: the second signature's new key must not take the slot
+ * of the key the first signature (a cache hit) is still to be checked
+ * with.  Both algorithms: Ed25519 keys carry their own verify context. */
+static void evict_case(EVP_PKEY *k, enum dk_alg alg, const char *sel)
+{
+    static const dk_dns_ops ops = {.txt = stub_txt};
+    dk_err e;
+    dk_resolver *res = dk_resolver_new_stub(&ops, NULL, &e);
+    dk_verifier *v = dk_verifier_new(res, &e);
+    dk_verify_result r;
+    char *first = sign_with(k, alg, sel, base_msg, NULL, 0);
+    char *inner = sign_with(k, alg, "fresh", base_msg, NULL, 0);
+    char *two = sign_with(k, alg, sel, inner, NULL, 0);
+
+    assert_non_null(v);
+    dk_verifier_set_time(v, NOW);
+    /* sel takes the first slot, 31 unknown selectors the others */
+    assert_int_equal(dk_verify_mem(v, first, strlen(first), &r, &e), 0);
+    expect(&r, 0, DK_RES_PASS, NULL);
+    for (int i = 0; i < 31; i++) {
+        char name[16], *m;
+
+        snprintf(name, sizeof name, "gone%d", i);
+        m = sign_with(k, alg, name, base_msg, NULL, 0);
+        assert_int_equal(dk_verify_mem(v, m, strlen(m), &r, &e), 0);
+        expect(&r, 0, DK_RES_PERMERROR, "no key record");
+        free(m);
+    }
+    /* sel (a hit) first, then "fresh" (a miss that needs a slot) */
+    queries = 0;
+    assert_int_equal(dk_verify_mem(v, two, strlen(two), &r, &e), 0);
+    assert_int_equal(r.nsig, 2);
+    expect(&r, 0, DK_RES_PASS, "verified");
+    expect(&r, 1, DK_RES_PERMERROR, "no key record");
+    assert_int_equal(queries, 1);
+    dk_verifier_free(v);
+    dk_resolver_free(res);
+    free(first);
+    free(inner);
+    free(two);
+}
+
+static void test_key_cache_full(void **state)
+{
+    (void)state;
+    evict_case(ed_key, DK_ALG_ED25519_SHA256, "ed");
+    evict_case(rsa_key, DK_ALG_RSA_SHA256, "rsa");
+}
+
 /* ---- RFC 8463 Appendix A --------------------------------------------------------------- */
 
 static void test_rfc8463_appendix_a(void **state)
@@ -1063,6 +1112,7 @@ int main(void)
         cmocka_unit_test_setup(test_rsa_512_fails, setup),
         cmocka_unit_test_setup(test_txt_records, setup),
         cmocka_unit_test_setup(test_reused_contexts, setup),
+        cmocka_unit_test_setup(test_key_cache_full, setup),
         cmocka_unit_test_setup(test_key_cache, setup),
         cmocka_unit_test_setup(test_rfc8463_appendix_a, setup),
     };
