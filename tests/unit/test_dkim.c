@@ -126,30 +126,24 @@ static void publish(const char *sel, EVP_PKEY *k, const char *extra)
     zone_add(name, DK_DNS_OK, txt, NULL);
 }
 
-/* Sign msg; returns signature field + msg (malloc). */
-static char *sign_with(EVP_PKEY *k, enum dk_alg alg, const char *sel, const char *msg,
-                       const char *const *over, size_t nover)
+static void opts_for(dk_sign_opts *o, enum dk_alg alg, const char *sel)
 {
-    dk_sign_opts o;
-    dk_signer *s;
+    memset(o, 0, sizeof *o);
+    o->domain = "example.com";
+    o->selector = sel;
+    o->alg = alg;
+    o->hcanon = DK_CANON_RELAXED;
+    o->bcanon = DK_CANON_SIMPLE;
+    o->now = NOW;
+}
+
+/* Sign msg with an existing signer; returns signature field + msg (malloc). */
+static char *sign_again(dk_signer *s, const char *msg)
+{
     dk_buf out;
     dk_err e;
     char *r;
-    EVP_PKEY *dup;
 
-    memset(&o, 0, sizeof o);
-    o.domain = "example.com";
-    o.selector = sel;
-    o.alg = alg;
-    o.hcanon = DK_CANON_RELAXED;
-    o.bcanon = DK_CANON_SIMPLE;
-    o.now = NOW;
-    o.over = over;
-    o.nover = nover;
-    dup = EVP_PKEY_dup(k);
-    s = dk_signer_new(&o, dup, &e);
-    if (s == NULL)
-        fail_msg("signer: %s", e.msg);
     dk_buf_init(&out, 0);
     if (dk_sign_mem(s, msg, strlen(msg), &out, &e) < 0)
         fail_msg("sign: %s", e.msg);
@@ -157,6 +151,25 @@ static char *sign_with(EVP_PKEY *k, enum dk_alg alg, const char *sel, const char
     memcpy(r, out.data, out.len);
     strcpy(r + out.len, msg);
     dk_buf_free(&out);
+    return r;
+}
+
+/* Sign msg with a signer of its own; returns signature field + msg (malloc). */
+static char *sign_with(EVP_PKEY *k, enum dk_alg alg, const char *sel, const char *msg,
+                       const char *const *over, size_t nover)
+{
+    dk_sign_opts o;
+    dk_signer *s;
+    dk_err e;
+    char *r;
+
+    opts_for(&o, alg, sel);
+    o.over = over;
+    o.nover = nover;
+    s = dk_signer_new(&o, EVP_PKEY_dup(k), &e);
+    if (s == NULL)
+        fail_msg("signer: %s", e.msg);
+    r = sign_again(s, msg);
     dk_signer_free(s);
     return r;
 }
@@ -320,12 +333,7 @@ static void test_sign_expire_and_keys(void **state)
     dk_verify_result r;
 
     (void)state;
-    memset(&o, 0, sizeof o);
-    o.domain = "example.com";
-    o.selector = "rsa";
-    o.alg = DK_ALG_RSA_SHA256;
-    o.hcanon = DK_CANON_RELAXED;
-    o.now = NOW;
+    opts_for(&o, DK_ALG_RSA_SHA256, "rsa");
     o.expire = 3600;
     /* PKCS#8 RSA works the same as PKCS#1 */
     k = load(DATA "rsa2048.pkcs8.pem");
@@ -906,22 +914,6 @@ static void test_key_cache(void **state)
 /* Ed25519 signing and verifying contexts are set up once (signer, cached
  * key) and reused for every message: a second use must give the same
  * bytes as a fresh one, and a failed check must not spoil the next. */
-static char *sign_again(dk_signer *s, const char *msg)
-{
-    dk_buf out;
-    dk_err e;
-    char *r;
-
-    dk_buf_init(&out, 0);
-    if (dk_sign_mem(s, msg, strlen(msg), &out, &e) < 0)
-        fail_msg("sign: %s", e.msg);
-    r = malloc(out.len + strlen(msg) + 1);
-    memcpy(r, out.data, out.len);
-    strcpy(r + out.len, msg);
-    dk_buf_free(&out);
-    return r;
-}
-
 static void test_reused_contexts(void **state)
 {
     static const dk_dns_ops ops = {.txt = stub_txt};
@@ -936,13 +928,7 @@ static void test_reused_contexts(void **state)
     dk_verify_result r;
 
     (void)state;
-    memset(&o, 0, sizeof o);
-    o.domain = "example.com";
-    o.selector = "ed";
-    o.alg = DK_ALG_ED25519_SHA256;
-    o.hcanon = DK_CANON_RELAXED;
-    o.bcanon = DK_CANON_SIMPLE;
-    o.now = NOW;
+    opts_for(&o, DK_ALG_ED25519_SHA256, "ed");
     s = dk_signer_new(&o, EVP_PKEY_dup(ed_key), &e);
     assert_non_null(s);
     a1 = sign_again(s, base_msg);
