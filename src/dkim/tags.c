@@ -5,6 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 static int fail(char *why, size_t wlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int fail(char *why, size_t wlen, const char *fmt, ...)
@@ -54,6 +58,31 @@ static int skip_fws(const char *s, size_t len, size_t *i)
         }
     }
     return 0;
+}
+
+/* The end of a run of VALCHAR (%x21-3A / %x3C-7E: printable, not ';')
+ * starting at i: 16 bytes at a time where SSE2 is there (a b= value is a
+ * few hundred of them). */
+static size_t valchar_run(const char *s, size_t i, size_t len)
+{
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8(0x21), top = _mm_set1_epi8((char)(0x5e ^ 0x80)),
+                  flip = _mm_set1_epi8((char)0x80), semi = _mm_set1_epi8(';');
+
+    while (i + 16 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        /* (v - 0x21) < 0x5e unsigned, as a signed compare */
+        __m128i in = _mm_cmplt_epi8(_mm_xor_si128(_mm_sub_epi8(v, lo), flip), top);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(v, semi), in));
+
+        if (m != 0xffffu)
+            return i + (size_t)__builtin_ctz(~m);
+        i += 16;
+    }
+#endif
+    while (i < len && (unsigned char)(s[i] - 0x21) < 0x5e && s[i] != ';')
+        i++;
+    return i;
 }
 
 static const char *show(char *out, size_t outlen, const char *s, size_t n)
@@ -121,9 +150,7 @@ int dk_tags_parse(dk_tags *t, const char *s, size_t len, char *why, size_t wlen)
 
             if (c >= 0x21 && c <= 0x7e) {
                 /* a run of VALCHAR */
-                do
-                    i++;
-                while (i < len && (unsigned char)(s[i] - 0x21) < 0x5e && s[i] != ';');
+                i = valchar_run(s, i + 1, len);
                 last = i;
             } else if (is_wsp((char)c) || c == '\r' || c == '\n') {
                 if (skip_fws(s, len, &i) < 0)
@@ -199,48 +226,35 @@ static const signed char b64val[256] = {
     ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
 };
 
-static long b64_decode(const char *s, size_t len, unsigned char *out, size_t max);
-
+/* One pass: whole quanta of alphabet characters four at a time, and
+ * byte by byte where FWS (a folded b=) or padding interrupts them. */
 long dk_b64_decode(const char *s, size_t len, unsigned char *out, size_t max)
-{
-    char tmp[4096];
-    size_t n = 0;
-
-    /* folded values (b= over several lines): drop FWS first, so the fast
-     * path sees whole quanta */
-    if (len > sizeof tmp || memchr(s, ' ', len) == NULL)
-        if (len > sizeof tmp || (memchr(s, '\t', len) == NULL && memchr(s, '\n', len) == NULL))
-            return b64_decode(s, len, out, max);
-    for (size_t k = 0; k < len; k++) {
-        if (s[k] != ' ' && s[k] != '\t' && s[k] != '\r' && s[k] != '\n')
-            tmp[n++] = s[k];
-    }
-    return b64_decode(tmp, n, out, max);
-}
-
-static long b64_decode(const char *s, size_t len, unsigned char *out, size_t max)
 {
     unsigned acc = 0;
     size_t q = 0, o = 0, pad = 0, k = 0;
 
-    /* fast path: whole quanta of alphabet characters */
-    while (k + 4 <= len && o + 3 <= max) {
-        int a = b64val[(unsigned char)s[k]], b = b64val[(unsigned char)s[k + 1]],
-            c = b64val[(unsigned char)s[k + 2]], d = b64val[(unsigned char)s[k + 3]];
+    while (k < len) {
+        unsigned char c;
 
-        if (a == 0 || b == 0 || c == 0 || d == 0)
-            break;
-        acc = (unsigned)(a - 1) << 18 | (unsigned)(b - 1) << 12 | (unsigned)(c - 1) << 6 |
-              (unsigned)(d - 1);
-        out[o++] = (unsigned char)(acc >> 16);
-        out[o++] = (unsigned char)(acc >> 8);
-        out[o++] = (unsigned char)acc;
-        k += 4;
-    }
-    acc = 0;
-    for (; k < len; k++) {
-        unsigned char c = (unsigned char)s[k];
+        if (q == 0 && pad == 0) {
+            while (k + 4 <= len && o + 3 <= max) {
+                int a = b64val[(unsigned char)s[k]], b = b64val[(unsigned char)s[k + 1]],
+                    cc = b64val[(unsigned char)s[k + 2]], d = b64val[(unsigned char)s[k + 3]];
+                unsigned v;
 
+                if (a == 0 || b == 0 || cc == 0 || d == 0)
+                    break;
+                v = (unsigned)(a - 1) << 18 | (unsigned)(b - 1) << 12 | (unsigned)(cc - 1) << 6 |
+                    (unsigned)(d - 1);
+                out[o++] = (unsigned char)(v >> 16);
+                out[o++] = (unsigned char)(v >> 8);
+                out[o++] = (unsigned char)v;
+                k += 4;
+            }
+            if (k == len)
+                break;
+        }
+        c = (unsigned char)s[k++];
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
             continue;
         if (c == '=') {
