@@ -53,8 +53,14 @@ size_t dk_b64_encode(const unsigned char *in, size_t n, char *out);
 bool dk_domain_ok(const char *s, size_t len, char *why, size_t wlen);
 
 /* Case-insensitive ASCII comparison of two byte strings. */
-/* Does the colon-separated list s[0..len) hold item?  Items are trimmed of
- * folding white space; nocase compares ASCII case-insensitively. */
+/* Walk the colon-separated list s[0..len) (h=, t=, s=, q=...): each call
+ * gives the next item from *pos, trimmed of folding white space (possibly
+ * empty: "a::b" and a trailing ':' have empty items); false after the
+ * last.  Start with *pos = 0. */
+bool dk_colon_next(const char *s, size_t len, size_t *pos, const char **item, size_t *ilen);
+
+/* Does the colon-separated list s[0..len) hold item?  nocase compares ASCII
+ * case-insensitively. */
 bool dk_colon_list_has(const char *s, size_t len, const char *item, bool nocase);
 
 bool dk_eqi(const char *a, size_t alen, const char *b, size_t blen);

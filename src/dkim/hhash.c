@@ -5,16 +5,12 @@
 #include "dkim/tags.h"
 #include "internal.h"
 
-static bool fws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 int dk_hash_headers(dk_msg *m, const char *hl, size_t hlen, enum dk_canon hc, const char *sig,
                     size_t siglen, EVP_MD_CTX *md, const EVP_MD *sha, dk_buf *scratch,
                     unsigned char out[32], char *why, size_t wlen)
 {
-    size_t i = 0, count = 0;
+    size_t pos = 0, count = 0, n;
+    const char *name;
     unsigned outl = 0;
     dk_err e;
 
@@ -26,19 +22,8 @@ int dk_hash_headers(dk_msg *m, const char *hl, size_t hlen, enum dk_canon hc, co
         (void)snprintf(why, wlen, "SHA-256 init failed");
         return -1;
     }
-    while (i <= hlen) {
-        size_t j = i, a, b;
-
-        while (j < hlen && hl[j] != ':')
-            j++;
-        a = i;
-        b = j;
-        while (a < b && fws(hl[a]))
-            a++;
-        while (b > a && fws(hl[b - 1]))
-            b--;
-        i = j + 1;
-        if (a == b) {
+    while (dk_colon_next(hl, hlen, &pos, &name, &n)) {
+        if (n == 0) {
             (void)snprintf(why, wlen, "empty header name in h=");
             return -1;
         }
@@ -50,7 +35,7 @@ int dk_hash_headers(dk_msg *m, const char *hl, size_t hlen, enum dk_canon hc, co
         for (size_t k = m->nf; k-- > 0;) {
             dk_field *f = &m->f[k];
 
-            if (f->used || !dk_field_is(m, f, hl + a, b - a))
+            if (f->used || !dk_field_is(m, f, name, n))
                 continue;
             f->used = true;
             if (dk_header_canon(hc, dk_field_ptr(m, f), f->len, true, scratch, &e) < 0) {

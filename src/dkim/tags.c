@@ -358,25 +358,37 @@ bool dk_domain_ok(const char *s, size_t len, char *why, size_t wlen)
     return true;
 }
 
+static bool fws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+bool dk_colon_next(const char *s, size_t len, size_t *pos, const char **item, size_t *ilen)
+{
+    size_t a = *pos, b = *pos;
+
+    if (*pos > len)
+        return false;
+    while (b < len && s[b] != ':')
+        b++;
+    *pos = b + 1;
+    while (a < b && fws(s[a]))
+        a++;
+    while (b > a && fws(s[b - 1]))
+        b--;
+    *item = s + a;
+    *ilen = b - a;
+    return true;
+}
+
 bool dk_colon_list_has(const char *s, size_t len, const char *item, bool nocase)
 {
-    size_t il = strlen(item), i = 0;
+    size_t il = strlen(item), pos = 0, n;
+    const char *it;
 
-    while (i <= len) {
-        size_t j = i, a, b;
-
-        while (j < len && s[j] != ':')
-            j++;
-        a = i;
-        b = j;
-        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
-            a++;
-        while (b > a &&
-               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
-            b--;
-        if (nocase ? dk_eqi(s + a, b - a, item, il) : b - a == il && memcmp(s + a, item, il) == 0)
+    while (dk_colon_next(s, len, &pos, &it, &n)) {
+        if (nocase ? dk_eqi(it, n, item, il) : n == il && memcmp(it, item, il) == 0)
             return true;
-        i = j + 1;
     }
     return false;
 }

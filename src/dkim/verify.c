@@ -178,29 +178,18 @@ static uint64_t num(const dk_tag *t)
  * whether From is one of them.  One pass. */
 static bool hlist_ok(const char *s, size_t len, bool *from)
 {
-    size_t i = 0;
+    size_t pos = 0, n;
+    const char *it;
 
     *from = false;
-    while (i <= len) {
-        size_t j = i, a, b;
-
-        while (j < len && s[j] != ':')
-            j++;
-        a = i;
-        b = j;
-        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
-            a++;
-        while (b > a &&
-               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
-            b--;
-        if (a == b)
+    while (dk_colon_next(s, len, &pos, &it, &n)) {
+        if (n == 0)
             return false;
-        if (b - a == 4 && dk_eqi(s + a, 4, "from", 4))
+        if (n == 4 && dk_eqi(it, 4, "from", 4))
             *from = true;
-        else if (memchr(s + a, ' ', b - a) != NULL || memchr(s + a, '\t', b - a) != NULL ||
-                 memchr(s + a, '\n', b - a) != NULL)
+        else if (memchr(it, ' ', n) != NULL || memchr(it, '\t', n) != NULL ||
+                 memchr(it, '\n', n) != NULL)
             return false;
-        i = j + 1;
     }
     return true;
 }

@@ -341,6 +341,55 @@ static void test_base64(void **state)
     assert_int_equal(dk_b64_decode("YQ==YQ==", 8, out, sizeof out), -1);
     assert_int_equal(dk_b64_decode("YW-j", 4, out, sizeof out), -1);
     assert_int_equal(dk_b64_decode("YWJjYWJjYWJjYWJjYWJjYWJj", 24, out, sizeof out), -1);
+    /* folds inside and between quanta: the same bytes as unfolded */
+    {
+        static const char plain[] =
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v";
+        unsigned char a[64], b[64];
+        char folded[256];
+        size_t o = 0;
+
+        for (size_t k = 0; plain[k] != '\0'; k++) {
+            folded[o++] = plain[k];
+            if (k % 7 == 6) {
+                memcpy(folded + o, k % 14 == 6 ? "\r\n\t" : " ", k % 14 == 6 ? 3 : 1);
+                o += k % 14 == 6 ? 3 : 1;
+            }
+        }
+        assert_int_equal(dk_b64_decode(plain, strlen(plain), a, sizeof a), 48);
+        assert_int_equal(dk_b64_decode(folded, o, b, sizeof b), 48);
+        assert_memory_equal(a, b, 48);
+        for (int k = 0; k < 48; k++)
+            assert_int_equal(a[k], k);
+        assert_int_equal(dk_b64_decode("YW Jj YQ =\r\n =", 14, a, sizeof a), 4);
+        assert_memory_equal(a, "abca", 4);
+    }
+}
+
+static void test_colon_list(void **state)
+{
+    static const char h[] = " From : to ::\r\n\tsubject:";
+    const char *want[] = {"From", "to", "", "subject", ""};
+    size_t pos = 0, n, k = 0;
+    const char *it;
+
+    (void)state;
+    while (dk_colon_next(h, strlen(h), &pos, &it, &n)) {
+        assert_true(k < 5);
+        assert_int_equal(n, strlen(want[k]));
+        assert_memory_equal(it, want[k], n);
+        k++;
+    }
+    assert_int_equal(k, 5);
+    pos = 0;
+    assert_true(dk_colon_next("", 0, &pos, &it, &n) && n == 0);
+    assert_false(dk_colon_next("", 0, &pos, &it, &n));
+    assert_true(dk_colon_list_has(h, strlen(h), "from", true));
+    assert_false(dk_colon_list_has(h, strlen(h), "from", false));
+    assert_true(dk_colon_list_has(h, strlen(h), "subject", false));
+    assert_false(dk_colon_list_has(h, strlen(h), "subj", true));
+    assert_true(dk_colon_list_has("y:s", 3, "s", false));
+    assert_false(dk_colon_list_has("ys", 2, "s", false));
 }
 
 static void test_domain_ok(void **state)
@@ -513,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_tags),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_domain_ok),
+        cmocka_unit_test(test_colon_list),
         cmocka_unit_test(test_msg_reader),
         cmocka_unit_test(test_msg_edge_cases),
         cmocka_unit_test(test_sign_fd_matches_mem),
