@@ -70,7 +70,8 @@ typedef struct dk_cli_stats {
     unsigned long n, ok, fail;
 } dk_cli_stats;
 void dk_cli_stats_start(dk_cli_stats *st);
-void dk_cli_stats_print(const dk_cli_stats *st, const char *cmd, FILE *out);
+/* -1 when the line could not be written. */
+int dk_cli_stats_print(const dk_cli_stats *st, const char *cmd, FILE *out);
 
 /* --help for a command. */
 void dk_cli_command_help(const dk_cli *cli, const dk_command *c, FILE *out);

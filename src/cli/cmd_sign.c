@@ -386,7 +386,8 @@ int cmd_sign(dk_cli *cli, int argc, char **argv)
         bool msgs_on_stdout = sf == stdout || (sf == NULL && outdir == NULL);
 
         sum.fail = sum.n - sum.ok;
-        dk_cli_stats_print(&sum, "sign", msgs_on_stdout ? stderr : stdout);
+        if (dk_cli_stats_print(&sum, "sign", msgs_on_stdout ? stderr : stdout) < 0)
+            rc = DK_EXIT_USAGE;
     }
     dk_buf_free(&field);
     dk_signer_free(s);

@@ -143,7 +143,8 @@ int cmd_verify(dk_cli *cli, int argc, char **argv)
         rc = DK_EXIT_USAGE;
     if (stats) {
         st.fail = st.n - st.ok;
-        dk_cli_stats_print(&st, "verify", stdout);
+        if (dk_cli_stats_print(&st, "verify", stdout) < 0)
+            rc = DK_EXIT_USAGE;
     }
     dk_verifier_free(v);
     dk_resolver_free(res);

@@ -18,13 +18,15 @@ void dk_cli_stats_start(dk_cli_stats *st)
     st->t0 = now_s();
 }
 
-void dk_cli_stats_print(const dk_cli_stats *st, const char *cmd, FILE *out)
+int dk_cli_stats_print(const dk_cli_stats *st, const char *cmd, FILE *out)
 {
     double t = now_s() - st->t0;
 
     if (t <= 0)
         t = 1e-9;
-    (void)fprintf(out, "%s: n=%lu ok=%lu fail=%lu loop_s=%.4f msgs_per_s=%.1f\n", cmd, st->n,
-                  st->ok, st->fail, t, (double)st->n / t);
-    (void)fflush(out);
+    if (fprintf(out, "%s: n=%lu ok=%lu fail=%lu loop_s=%.4f msgs_per_s=%.1f\n", cmd, st->n, st->ok,
+                st->fail, t, (double)st->n / t) < 0 ||
+        fflush(out) != 0)
+        return -1;
+    return 0;
 }
