@@ -38,58 +38,6 @@ static long now_ms(void)
 
 /* ---- SPF lookups through the resolver ----------------------------------------------- */
 
-static int spf_addr(void *ud, const char *name, int family, dk_spf_addrs *out, dk_err *e)
-{
-    dk_dns_answer a;
-
-    memset(out, 0, sizeof *out);
-    if (dk_dns_lookup(ud, name, family == 6 ? DK_DNS_AAAA : DK_DNS_A, &a, e) < 0)
-        return -1;
-    out->rcode = a.rcode;
-    if (a.nrr > 0) {
-        out->v = calloc(a.nrr, sizeof *out->v);
-        if (out->v == NULL) {
-            dk_dns_answer_free(&a);
-            return dk_err_set(e, DK_ENOMEM, "out of memory");
-        }
-        for (size_t i = 0; i < a.nrr; i++) {
-            dk_err pe;
-            if (dk_spf_ip_parse(a.rr[i].data, &out->v[out->n], &pe) == 0)
-                out->n++;
-        }
-    }
-    dk_dns_answer_free(&a);
-    return 0;
-}
-
-static int spf_mx(void *ud, const char *name, dk_spf_names *out, dk_err *e)
-{
-    dk_dns_answer a;
-
-    memset(out, 0, sizeof *out);
-    if (dk_dns_lookup(ud, name, DK_DNS_MX, &a, e) < 0)
-        return -1;
-    out->rcode = a.rcode;
-    if (a.nrr > 0) {
-        out->v = calloc(a.nrr, sizeof *out->v);
-        if (out->v == NULL) {
-            dk_dns_answer_free(&a);
-            return dk_err_set(e, DK_ENOMEM, "out of memory");
-        }
-        for (size_t i = 0; i < a.nrr; i++) {
-            out->v[i] = strdup(a.rr[i].data);
-            if (out->v[i] == NULL) {
-                dk_spf_names_free(out);
-                dk_dns_answer_free(&a);
-                return dk_err_set(e, DK_ENOMEM, "out of memory");
-            }
-            out->n++;
-        }
-    }
-    dk_dns_answer_free(&a);
-    return 0;
-}
-
 /* SPF for (ip, MAIL FROM) into every result. */
 static void eval_spf(e2e_ctx *c, const char *ip, dk_e2e_result *r, size_t nr, bool *pass)
 {
@@ -102,9 +50,6 @@ static void eval_spf(e2e_ctx *c, const char *ip, dk_e2e_result *r, size_t nr, bo
 
     *pass = false;
     dk_spf_dns_from_resolver(&d, c->res);
-    d.ud = c->res;
-    d.addr = spf_addr;
-    d.mx = spf_mx;
     memset(&ev, 0, sizeof ev);
     if (dk_spf_ip_parse(ip, &sip, &e) < 0) {
         res = "none";
